@@ -1,0 +1,92 @@
+"""The Starlette application: /graphql (+ws), /api/v1, /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from aica.config import Settings
+from aica.db import tortoise_config
+from aica.graphql.schema import build_schema
+from aica.graphql.view import GraphQLView, context_for
+from aica.observability import RequestContextMiddleware, metrics
+from aica.ratelimit import MemoryCounter, RateLimiter, RateLimitMiddleware, RedisCounter
+from rest_compat import create_rest_app
+
+
+def create_app(settings: Settings, database_url: str) -> Starlette:
+    """``database_url`` is resolved by the caller (the CLI starts the embedded server)."""
+    schema = build_schema(settings)
+    graphql = GraphQLView(schema, settings)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    counter = RedisCounter(redis) if redis else MemoryCounter()
+    limiter = RateLimiter(counter, settings.rate_limit_per_minute)
+
+    async def build_rest_context(request: Request) -> Any:
+        return context_for(settings, request, None)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(database_url)):
+            yield
+        if redis is not None:
+            await redis.aclose()
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means not ready; say which
+            checks["database"] = f"error: {type(exc).__name__}"
+        if redis is not None:
+            try:
+                await redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        Route(
+            "/graphql",
+            graphql,
+            methods=["GET", "POST"],
+            max_body_size=settings.max_request_body_bytes,
+        ),
+        WebSocketRoute("/graphql", graphql),
+        Mount(
+            "/api/v1",
+            app=create_rest_app(
+                schema, build_rest_context, max_body_bytes=settings.max_request_body_bytes
+            ),
+        ),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(RateLimitMiddleware, limiter=limiter),
+        ],
+    )

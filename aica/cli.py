@@ -1,0 +1,164 @@
+"""The ``aica`` command: serve | migrate | bootstrap | token | export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from tortoise import Tortoise
+
+from aica import db
+from aica.config import Settings
+from aica.errors import AicaError
+from aica.models import Role, TokenKind, User
+from aica.observability import configure_logging
+from aica.services import auth, orgs
+
+app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _database(settings: Settings) -> str:
+    try:
+        return db.database_url(settings)
+    except db.DatabaseStartError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Migrate, then run ``work`` with Tortoise initialised; domain errors end the command."""
+    url = _database(settings)
+
+    async def main() -> T:
+        await db.migrate(url)
+        await Tortoise.init(config=db.tortoise_config(url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    try:
+        return asyncio.run(main())
+    except AicaError as exc:
+        raise _fail(exc.message) from exc
+
+
+def _print_credentials(result: orgs.Bootstrapped) -> None:
+    payload = {"orgId": result.org.id, "userId": result.user.id, "token": result.token}
+    typer.echo(json.dumps(payload))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Overrides AICA_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides AICA_PORT.")] = None,
+) -> None:
+    """Migrate and serve the API (starting the embedded database when none is configured)."""
+    settings = Settings()
+    settings.host = host or settings.host
+    settings.port = port or settings.port
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def first_run() -> orgs.Bootstrapped | None:
+        if await orgs.is_empty():
+            return await orgs.bootstrap("My Organization", "owner@aica.local")
+        return None
+
+    created = _run_with_db(settings, first_run)
+    if created is not None:
+        typer.secho(
+            "Empty database: created an organization and its owner. "
+            "Keep this token, it is shown once:",
+            err=True,
+            fg=typer.colors.GREEN,
+        )
+        _print_credentials(created)
+        sys.stdout.flush()
+
+    from aica.app import create_app
+
+    application = create_app(settings, _database(settings))
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws="websockets-sansio",
+        lifespan="on",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+
+    async def nothing() -> None:
+        return None
+
+    _run_with_db(Settings(), nothing)
+    typer.echo("migrations applied")
+
+
+@app.command()
+def bootstrap(
+    org_name: Annotated[str, typer.Option("--org-name", help="Name of the new organization.")],
+    email: Annotated[str, typer.Option(help="Owner's email (created if new).")],
+    password: Annotated[str | None, typer.Option(help="Sets the owner's password.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Create an organization, its owner and a personal token."""
+    result = _run_with_db(Settings(), lambda: orgs.bootstrap(org_name, email, password))
+    if as_json:
+        _print_credentials(result)
+    else:
+        typer.echo(f"org:   {result.org.id}\nuser:  {result.user.id}\ntoken: {result.token}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "cli",
+    org_id: Annotated[
+        str | None, typer.Option("--org-id", help="Bind a service token to this org.")
+    ] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Create a personal token (or an org service token with --org-id) and print it."""
+
+    async def create() -> str:
+        user = await User.get_or_none(email=auth.normalize_email(email))
+        if user is None:
+            raise _fail(f"no user with email {email}")
+        kind = TokenKind.service if org_id else TokenKind.personal
+        if org_id:
+            actor = await auth.actor_for(
+                auth.Principal(user.id, "", TokenKind.personal, None), org_id
+            )
+            actor.require(Role.admin, "create service tokens")
+        ttl = timedelta(days=expires_in_days) if expires_in_days else None
+        raw, _ = await auth.issue_token(user.id, kind, org_id=org_id, name=name, ttl=ttl)
+        return raw
+
+    typer.echo(_run_with_db(Settings(), create))
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql is this output."""
+    from aica.graphql.schema import build_schema
+
+    typer.echo(build_schema().as_str())

@@ -1,0 +1,1 @@
+"""The GraphQL API: schema, context, thin resolvers over ``aica.services``."""

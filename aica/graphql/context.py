@@ -1,0 +1,75 @@
+"""The per-request context: settings, caller, selected org, DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from aica.config import Settings
+from aica.errors import BadInput, Unauthenticated
+from aica.graphql.dataloaders import Loaders
+from aica.services import auth
+from aica.services.access import Actor
+
+
+@dataclass
+class Context:
+    settings: Settings
+    request: Request | WebSocket | None
+    response: Response | WebSocket | None
+    authorization: str | None
+    """The raw bearer token (``Authorization`` header, or ``connection_init`` payload)."""
+    selected_org_id: str | None
+    loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, object] | None = None
+    """Set by strawberry from a WebSocket's ``connection_init`` payload."""
+    _principal: auth.Principal | None = None
+    _actor: Actor | None = None
+
+    async def principal(self) -> auth.Principal:
+        if self._principal is None:
+            if not self.authorization:
+                raise Unauthenticated("Missing bearer token")
+            self._principal = await auth.authenticate(self.authorization)
+        return self._principal
+
+    async def actor(self) -> Actor:
+        """The caller acting in the selected org (``X-Selected-Org-ID``)."""
+        if self._actor is None:
+            principal = await self.principal()
+            org_id = self.selected_org_id or principal.bound_org_id
+            if not org_id:
+                raise BadInput(
+                    "Select an organization with the X-Selected-Org-ID header",
+                    field="X-Selected-Org-ID",
+                )
+            self._actor = await auth.actor_for(principal, org_id)
+        return self._actor
+
+    def fresh(self) -> Context:
+        """A copy with new DataLoaders, for each event of a long-lived subscription."""
+        return Context(
+            self.settings,
+            self.request,
+            self.response,
+            self.authorization,
+            self.selected_org_id,
+            _principal=self._principal,
+            _actor=self._actor,
+        )
+
+
+def bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+Info = strawberry.Info[Context, None]

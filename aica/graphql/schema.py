@@ -1,0 +1,66 @@
+"""The schema: root types composed from per-domain mixins, with limits and caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from aica.config import Settings
+from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
+from aica.graphql.scalars import DateTime
+from aica.graphql.types.orgs import OrgMutations, OrgQueries
+from aica.graphql.types.projects import ProjectMutations, ProjectQueries
+from aica.graphql.types.records import RecordMutations, RecordQueries
+from aica.graphql.types.users import UserMutations, UserQueries
+
+
+@strawberry.type
+class Query(OrgQueries, UserQueries, ProjectQueries, RecordQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(OrgMutations, UserMutations, ProjectMutations, RecordMutations):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what is unexpected; expected errors are answers, not incidents."""
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    extensions: Iterable[Any] = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        MaskUnexpectedErrors(),
+    ]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=list(extensions),
+        scalar_overrides={datetime: DateTime},
+        config=StrawberryConfig(auto_camel_case=True),
+    )

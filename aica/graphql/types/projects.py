@@ -1,0 +1,101 @@
+"""Projects and their analysis settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from aica import models
+from aica.graphql.context import Info
+from aica.graphql.types.pages import Paginated
+from aica.services import projects
+from aica.services.pagination import PageRequest
+
+
+@strawberry.type
+class ProjectSettings:
+    profile: str = strawberry.field(description="Analysis profile (scorecard) key.")
+    language: str = strawberry.field(description="auto, or a language code such as en or ru.")
+    agent_channel: int = strawberry.field(description="Stereo calls: 0 left or 1 right.")
+
+
+@strawberry.type
+class Project:
+    id: strawberry.ID
+    name: str
+    description: str
+    settings: ProjectSettings
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, project: models.Project) -> Project:
+        return cls(
+            id=strawberry.ID(project.id),
+            name=project.name,
+            description=project.description,
+            settings=ProjectSettings(
+                profile=project.profile,
+                language=project.language,
+                agent_channel=project.agent_channel,
+            ),
+            created_at=project.created_at,
+            updated_at=project.updated_at,
+        )
+
+
+@strawberry.input
+class ProjectSettingsInput:
+    profile: str | None = None
+    language: str | None = None
+    agent_channel: int | None = None
+
+
+@strawberry.input
+class ProjectInput:
+    name: str | None = None
+    description: str | None = None
+    settings: ProjectSettingsInput | None = None
+
+    def changes(self) -> projects.ProjectChanges:
+        settings = self.settings or ProjectSettingsInput()
+        return projects.ProjectChanges(
+            name=self.name,
+            description=self.description,
+            profile=settings.profile,
+            language=settings.language,
+            agent_channel=settings.agent_channel,
+        )
+
+
+@strawberry.type
+class ProjectQueries:
+    @strawberry.field
+    async def projects(self, info: Info, page: int = 1, page_size: int = 20) -> Paginated[Project]:
+        actor = await info.context.actor()
+        result = await projects.list_projects(actor, PageRequest(page, page_size))
+        return Paginated.of(result, Project.from_model)
+
+    @strawberry.field
+    async def project(self, info: Info, id: strawberry.ID) -> Project:
+        actor = await info.context.actor()
+        return Project.from_model(await projects.get_project(actor, id))
+
+
+@strawberry.type
+class ProjectMutations:
+    @strawberry.mutation
+    async def create_project(self, info: Info, input: ProjectInput) -> Project:
+        actor = await info.context.actor()
+        return Project.from_model(await projects.create_project(actor, input.changes()))
+
+    @strawberry.mutation
+    async def update_project(self, info: Info, id: strawberry.ID, input: ProjectInput) -> Project:
+        actor = await info.context.actor()
+        return Project.from_model(await projects.update_project(actor, id, input.changes()))
+
+    @strawberry.mutation(description="Delete a project with all its records.")
+    async def delete_project(self, info: Info, id: strawberry.ID) -> Project:
+        actor = await info.context.actor()
+        return Project.from_model(await projects.delete_project(actor, id))

@@ -1,0 +1,144 @@
+"""Call records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from aica import models
+from aica.graphql.context import Info
+from aica.graphql.scalars import JSON, DateFilter
+from aica.graphql.types.pages import Paginated
+from aica.services import records
+from aica.services.pagination import PageRequest
+
+if TYPE_CHECKING:
+    from aica.graphql.types.projects import Project
+
+RecordStatus = strawberry.enum(models.RecordStatus, name="RecordStatus")
+RecordSource = strawberry.enum(models.RecordSource, name="RecordSource")
+RecordSort = strawberry.enum(records.RecordSort, name="RecordSort")
+SortOrder = strawberry.enum(records.SortOrder, name="SortOrder")
+
+
+@strawberry.type
+class Record:
+    id: strawberry.ID
+    project_id: strawberry.ID
+    type: str
+    status: RecordStatus
+    progress: int
+    error: str | None
+    duration: int | None = strawberry.field(description="Seconds, rounded.")
+    quality_score: int | None
+    agent_name: str | None
+    agent_external_id: str | None
+    customer_phone: str | None = strawberry.field(
+        description="Masked (+1***4567) in lists and for agents."
+    )
+    source: RecordSource
+    external_id: str | None
+    file_name: str | None
+    format: str | None
+    size: int | None
+    sha256: str | None
+    channels: int | None
+    language: str | None
+    metadata: JSON
+    created_at: datetime
+    completed_at: datetime | None
+
+    @strawberry.field
+    async def project(
+        self, info: Info
+    ) -> Annotated[Project, strawberry.lazy("aica.graphql.types.projects")] | None:
+        from aica.graphql.types.projects import Project
+
+        project = await info.context.loaders.project_by_id.load(self.project_id)
+        return Project.from_model(project) if project else None
+
+    @classmethod
+    def from_model(cls, record: models.Record, *, mask_phone: bool) -> Record:
+        return cls(
+            id=strawberry.ID(record.id),
+            project_id=strawberry.ID(record.project_id),
+            type=record.type,
+            status=models.RecordStatus(record.status),
+            progress=record.progress,
+            error=record.error,
+            duration=_round(record.duration),
+            quality_score=_round(record.quality_score),
+            agent_name=record.agent_name,
+            agent_external_id=record.agent_external_id,
+            customer_phone=(
+                records.mask_phone(record.customer_phone) if mask_phone else record.customer_phone
+            ),
+            source=models.RecordSource(record.source),
+            external_id=record.external_id,
+            file_name=record.file_name,
+            format=record.format,
+            size=record.size,
+            sha256=record.sha256,
+            channels=record.channels,
+            language=record.language,
+            metadata=_as_dict(record.metadata),
+            created_at=record.created_at,
+            completed_at=record.completed_at,
+        )
+
+
+def _round(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@strawberry.type
+class RecordQueries:
+    @strawberry.field(description="Records of the selected org; agents see only their own.")
+    async def records(
+        self,
+        info: Info,
+        project_id: strawberry.ID | None = None,
+        status: RecordStatus | None = None,
+        from_: Annotated[DateFilter | None, strawberry.argument(name="from")] = None,
+        to: DateFilter | None = None,
+        sort: RecordSort = records.RecordSort.createdAt,
+        order: SortOrder = records.SortOrder.desc,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Paginated[Record]:
+        actor = await info.context.actor()
+        flt = records.RecordFilter(
+            project_id=project_id,
+            status=models.RecordStatus(status) if status else None,
+            created_from=from_,
+            created_to=to,
+        )
+        result = await records.list_records(
+            actor,
+            flt,
+            PageRequest(page, page_size),
+            records.RecordSort(sort),
+            records.SortOrder(order),
+        )
+        return Paginated.of(result, lambda r: Record.from_model(r, mask_phone=True))
+
+    @strawberry.field
+    async def record(self, info: Info, id: strawberry.ID) -> Record:
+        actor = await info.context.actor()
+        record = await records.get_record(actor, id)
+        return Record.from_model(record, mask_phone=actor.is_agent)
+
+
+@strawberry.type
+class RecordMutations:
+    @strawberry.mutation(description="Delete a record and its audio (admins and owners).")
+    async def delete_record(self, info: Info, id: strawberry.ID) -> Record:
+        actor = await info.context.actor()
+        record = await records.delete_record(actor, id)
+        return Record.from_model(record, mask_phone=False)

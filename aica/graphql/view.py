@@ -1,0 +1,61 @@
+"""The GraphQL endpoint: HTTP and graphql-transport-ws, with our context and WS auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from aica.config import Settings
+from aica.errors import AicaError
+from aica.graphql.context import Context, bearer
+from aica.graphql.schema import Schema
+
+
+def context_for(settings: Settings, request: Request | WebSocket | None, response: Any) -> Context:
+    headers = request.headers if request is not None else {}
+    return Context(
+        settings=settings,
+        request=request,
+        response=response,
+        authorization=bearer(headers.get("authorization")),
+        selected_org_id=headers.get("x-selected-org-id") or None,
+    )
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            # The legacy graphql-ws protocol let clients skip connection_init auth.
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            allowed_origins=settings.allowed_origins,
+            multipart_uploads_enabled=False,
+        )
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return context_for(self.settings, request, response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate once per connection from ``{authorization, orgId}``."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer(str(raw)) or (str(raw) if raw else None)
+        org_id = params.get("orgId")
+        context.authorization = token
+        context.selected_org_id = str(org_id) if org_id else None
+        try:
+            await context.actor()
+        except AicaError as exc:
+            raise ConnectionRejectionError({"message": exc.message, **exc.extensions}) from exc
+        return await super().on_ws_connect(context)

@@ -1,0 +1,35 @@
+"""Projects group records and carry their analysis settings."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from aica.models.base import id_field, new_id
+from aica.models.orgs import Org
+
+
+def new_proj_id() -> str:
+    return new_id("proj")
+
+
+class Project(Model):
+    id = id_field(new_proj_id)
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "models.Org", related_name="projects", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    profile = fields.CharField(max_length=64, default="general")
+    """Analysis profile key (scorecard)."""
+    language = fields.CharField(max_length=8, default="auto")
+    agent_channel = fields.SmallIntField(default=0)
+    """Stereo calls: which channel (0 left, 1 right) carries the agent."""
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    org_id: str
+
+    class Meta:
+        table = "projects"
+        indexes = (("org_id", "created_at"),)

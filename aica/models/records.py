@@ -1,0 +1,70 @@
+"""Call records: one per recording, whatever its source."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from aica.models.base import id_field, new_id
+from aica.models.orgs import Org
+from aica.models.projects import Project
+
+
+def new_rec_id() -> str:
+    return new_id("rec")
+
+
+class RecordStatus(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+
+
+class RecordSource(StrEnum):
+    upload = "upload"
+    ingest = "ingest"
+
+
+class Record(Model):
+    id = id_field(new_rec_id)
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "models.Org", related_name="records", on_delete=fields.CASCADE
+    )
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="records", on_delete=fields.CASCADE
+    )
+    type = fields.CharField(max_length=16, default="call")
+    status = fields.CharEnumField(RecordStatus, max_length=16, default=RecordStatus.pending)
+    progress = fields.SmallIntField(default=0)
+    error = fields.TextField(null=True)
+    duration = fields.FloatField(null=True)
+    quality_score = fields.FloatField(null=True)
+    agent_name = fields.CharField(max_length=200, null=True)
+    agent_external_id = fields.CharField(max_length=200, null=True)
+    customer_phone = fields.CharField(max_length=64, null=True)
+    source = fields.CharEnumField(RecordSource, max_length=16, default=RecordSource.upload)
+    external_id = fields.CharField(max_length=200, null=True)
+    file_name = fields.CharField(max_length=400, null=True)
+    format = fields.CharField(max_length=16, null=True)
+    size = fields.BigIntField(null=True)
+    sha256 = fields.CharField(max_length=64, null=True)
+    channels = fields.SmallIntField(null=True)
+    language = fields.CharField(max_length=8, null=True)
+    metadata = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    org_id: str
+    project_id: str
+
+    class Meta:
+        table = "records"
+        unique_together = (("org", "source", "external_id"),)
+        indexes = (
+            ("org_id", "created_at"),
+            ("org_id", "project_id", "created_at"),
+            ("org_id", "status", "created_at"),
+        )

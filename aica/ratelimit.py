@@ -1,0 +1,126 @@
+"""Fixed-window request limits per token (or per client address), in Redis when configured."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    remaining: int
+    retry_after: int
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window: int) -> int: ...
+
+
+class MemoryCounter:
+    """One process only; entries of past windows are dropped as new windows begin."""
+
+    def __init__(self) -> None:
+        self._window = -1
+        self._counts: dict[str, int] = {}
+
+    async def hit(self, key: str, window: int) -> int:
+        if window != self._window:
+            self._window, self._counts = window, {}
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key]
+
+
+class RedisCounter:
+    """Shared by every API process, so the limit holds across a scaled-out deployment."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def hit(self, key: str, window: int) -> int:
+        name = f"aica:rl:{window}:{key}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, WINDOW_SECONDS * 2)
+            count, _ = await pipe.execute()
+        return int(count)
+
+
+class RateLimiter:
+    def __init__(self, counter: Counter, per_minute: int) -> None:
+        self.counter = counter
+        self.per_minute = per_minute
+
+    async def check(self, key: str) -> Verdict:
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        count = await self.counter.hit(key, window)
+        retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
+        return Verdict(count <= self.per_minute, max(0, self.per_minute - count), retry_after)
+
+
+def client_key(scope: Scope) -> str:
+    """The bearer token's hash prefix, or the client address for anonymous calls."""
+    auth = dict(scope["headers"]).get(b"authorization", b"")
+    if auth:
+        return "t:" + hashlib.sha256(auth).hexdigest()[:32]
+    client = scope.get("client")
+    return "a:" + (client[0] if client else "unknown")
+
+
+class RateLimitMiddleware:
+    """Limits the API surfaces (``/graphql``, ``/api/``); health and metrics stay free."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        limited = scope["type"] == "http" and (
+            path.startswith("/api/") or path.startswith("/graphql")
+        )
+        if not limited or self.limiter.per_minute == 0:
+            await self.app(scope, receive, send)
+            return
+        verdict = await self.limiter.check(client_key(scope))
+        headers = [
+            (b"x-ratelimit-limit", str(self.limiter.per_minute).encode()),
+            (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
+        ]
+        if verdict.allowed:
+
+            async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", []).extend(headers)
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)
+            return
+        message = f"Rate limit of {self.limiter.per_minute} requests a minute exceeded"
+        error = {"message": message, "code": "RATE_LIMITED"}
+        body = (
+            {"error": error}
+            if path.startswith("/api/")
+            else {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]}
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", str(verdict.retry_after).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})

@@ -1,0 +1,41 @@
+"""Who is acting, in which org, with which role; and the checks every service shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from aica.errors import Forbidden
+from aica.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A member acting inside one org (service tokens act as the member who created them)."""
+
+    user_id: str
+    org_id: str
+    role: Role
+    agent_name: str | None = None
+    agent_external_id: str | None = None
+
+    def at_least(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+    def require(self, role: Role, action: str) -> None:
+        if not self.at_least(role):
+            raise Forbidden(f"Only {role.value}s and above can {action}", requiredRole=role.value)
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role is Role.agent
+
+    def own_records(self) -> Q:
+        """Records an agent may see: theirs by name or external id; nothing if unlinked."""
+        q = Q(pk__in=[])
+        if self.agent_name:
+            q |= Q(agent_name=self.agent_name)
+        if self.agent_external_id:
+            q |= Q(agent_external_id=self.agent_external_id)
+        return q

@@ -1,0 +1,55 @@
+"""Organisations and the first owner of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from aica.errors import BadInput
+from aica.models import Membership, Org, Role, TokenKind, User
+from aica.services.auth import hash_password, issue_token, normalize_email
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrapped:
+    org: Org
+    user: User
+    token: str
+
+
+async def create_org(name: str, owner_id: str) -> Org:
+    name = name.strip()
+    if not name:
+        raise BadInput("Organization name must not be empty", field="name")
+    async with in_transaction():
+        org = await Org.create(name=name[:200])
+        await Membership.create(org=org, user_id=owner_id, role=Role.owner)
+    return org
+
+
+async def bootstrap(org_name: str, email: str, password: str | None = None) -> Bootstrapped:
+    """Create an org with ``email`` as owner (creating the user if new) and a personal token.
+
+    Run again with the same email, it adds another org owned by the same user.
+    """
+    email = normalize_email(email)
+    user = await User.get_or_none(email=email)
+    if user is None:
+        user = await User.create(
+            email=email, password_hash=hash_password(password) if password else None
+        )
+    elif password:
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    org = await create_org(org_name, user.id)
+    raw, _ = await issue_token(user.id, TokenKind.personal, name="bootstrap")
+    return Bootstrapped(org, user, raw)
+
+
+async def is_empty() -> bool:
+    return not await Org.exists()
+
+
+async def orgs_of(user_id: str) -> list[Org]:
+    return await Org.filter(memberships__user_id=user_id).order_by("created_at")

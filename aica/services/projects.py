@@ -1,0 +1,92 @@
+"""Projects and their analysis settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aica.errors import BadInput, NotFound
+from aica.models import Project, Role
+from aica.services.access import Actor
+from aica.services.pagination import Page, PageRequest, paginate
+
+PROFILES = ("general", "sales", "collections")
+"""Built-in scorecards; custom profiles arrive with the analysis service."""
+LANGUAGES = ("auto", "en", "ru")
+
+
+@dataclass(slots=True)
+class ProjectChanges:
+    name: str | None = None
+    description: str | None = None
+    profile: str | None = None
+    language: str | None = None
+    agent_channel: int | None = None
+
+
+def _validate(changes: ProjectChanges) -> None:
+    if changes.name is not None and not changes.name.strip():
+        raise BadInput("Project name must not be empty", field="name")
+    if changes.name is not None and len(changes.name) > 200:
+        raise BadInput("Project name must be at most 200 characters", field="name")
+    if changes.profile is not None and changes.profile not in PROFILES:
+        raise BadInput(
+            f"Unknown analysis profile {changes.profile!r}; choose one of {', '.join(PROFILES)}",
+            field="settings.profile",
+        )
+    if changes.language is not None and changes.language not in LANGUAGES:
+        raise BadInput(
+            f"Unsupported language {changes.language!r}; choose one of {', '.join(LANGUAGES)}",
+            field="settings.language",
+        )
+    if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
+        raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
+
+
+async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
+    return await paginate(
+        Project.filter(org_id=actor.org_id).order_by("-created_at", "id"), request
+    )
+
+
+async def get_project(actor: Actor, project_id: str) -> Project:
+    project = await Project.get_or_none(pk=project_id, org_id=actor.org_id)
+    if project is None:
+        raise NotFound.of("Project")
+    return project
+
+
+async def create_project(actor: Actor, changes: ProjectChanges) -> Project:
+    actor.require(Role.admin, "create projects")
+    if changes.name is None:
+        raise BadInput("Project name is required", field="name")
+    _validate(changes)
+    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    return await Project.create(org_id=actor.org_id, **fields)
+
+
+async def update_project(actor: Actor, project_id: str, changes: ProjectChanges) -> Project:
+    actor.require(Role.admin, "update projects")
+    project = await get_project(actor, project_id)
+    _validate(changes)
+    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    if fields:
+        project.update_from_dict(fields)
+        await project.save()
+    return project
+
+
+async def delete_project(actor: Actor, project_id: str) -> Project:
+    actor.require(Role.admin, "delete projects")
+    project = await get_project(actor, project_id)
+    await project.delete()
+    return project
+
+
+def _as_fields(changes: ProjectChanges) -> dict[str, object]:
+    return {
+        "name": changes.name.strip() if changes.name is not None else None,
+        "description": changes.description,
+        "profile": changes.profile,
+        "language": changes.language,
+        "agent_channel": changes.agent_channel,
+    }

@@ -1,0 +1,93 @@
+"""Listing, reading and deleting records, with org and agent visibility applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tortoise.functions import Coalesce
+from tortoise.queryset import QuerySet
+
+from aica.errors import NotFound
+from aica.models import Record, RecordStatus, Role
+from aica.services.access import Actor
+from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.timerange import DateBound, check_range
+
+
+class RecordSort(StrEnum):
+    createdAt = "created_at"
+    duration = "duration"
+    qualityScore = "quality_score"
+
+
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    project_id: str | None = None
+    status: RecordStatus | None = None
+    created_from: DateBound | None = None
+    created_to: DateBound | None = None
+
+
+def visible_records(actor: Actor) -> QuerySet[Record]:
+    query = Record.filter(org_id=actor.org_id)
+    if actor.is_agent:
+        query = query.filter(actor.own_records())
+    return query
+
+
+async def list_records(
+    actor: Actor,
+    flt: RecordFilter,
+    request: PageRequest,
+    sort: RecordSort = RecordSort.createdAt,
+    order: SortOrder = SortOrder.desc,
+) -> Page[Record]:
+    check_range(flt.created_from, flt.created_to)
+    query = visible_records(actor)
+    if flt.project_id is not None:
+        query = query.filter(project_id=flt.project_id)
+    if flt.status is not None:
+        query = query.filter(status=flt.status)
+    if flt.created_from is not None:
+        query = query.filter(created_at__gte=flt.created_from.start)
+    if flt.created_to is not None:
+        query = query.filter(created_at__lte=flt.created_to.end)
+    key = sort.value
+    if order is SortOrder.desc and sort is not RecordSort.createdAt:
+        # Unscored records sort last either way (PostgreSQL puts NULLs first on DESC).
+        query = query.annotate(sort_key=Coalesce(sort.value, -1))
+        key = "sort_key"
+    prefix = "-" if order is SortOrder.desc else ""
+    query = query.order_by(f"{prefix}{key}", f"{prefix}id")
+    return await paginate(query, request)
+
+
+async def get_record(actor: Actor, record_id: str) -> Record:
+    record = await visible_records(actor).get_or_none(pk=record_id)
+    if record is None:
+        raise NotFound.of("Record")
+    return record
+
+
+async def delete_record(actor: Actor, record_id: str) -> Record:
+    actor.require(Role.admin, "delete records")
+    record = await get_record(actor, record_id)
+    await record.delete()
+    return record
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``+15551234567`` -> ``+1***4567``: country code and last four digits stay readable."""
+    if not phone:
+        return phone
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) < 6:
+        return "***"
+    lead = "+" if phone.strip().startswith("+") else ""
+    return f"{lead}{digits[0]}***{''.join(digits[-4:])}"

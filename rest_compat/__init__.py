@@ -1,0 +1,52 @@
+"""The REST compatibility layer: ``/api/v1`` routes served by stored GraphQL operations.
+
+It receives the schema and a context factory as arguments and never imports ``aica``.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from rest_compat.endpoint import ContextGetter, ExecutableSchema, RestEndpoint
+from rest_compat.errors import (
+    RestError,
+    http_error_handler,
+    rest_error_handler,
+    unexpected_error_handler,
+)
+from rest_compat.openapi import build_openapi
+from rest_compat.routes import ROUTES
+
+__all__ = ["create_rest_app"]
+
+
+def create_rest_app(
+    schema: ExecutableSchema, context_getter: ContextGetter, *, max_body_bytes: int
+) -> Starlette:
+    spec = build_openapi(schema, ROUTES)
+
+    async def openapi(_: Request) -> JSONResponse:
+        return JSONResponse(spec)
+
+    routes = [Route("/openapi.json", openapi)]
+    routes += [
+        Route(
+            r.path,
+            RestEndpoint(r, schema, context_getter, max_body_bytes).handle,
+            methods=[r.method],
+            name=r.operation,
+        )
+        for r in ROUTES
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            RestError: rest_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+    )

@@ -1,0 +1,68 @@
+"""One error envelope for every REST failure, with GraphQL codes mapped to HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+STATUS_BY_CODE = {
+    "BAD_USER_INPUT": 400,
+    "UNAUTHENTICATED": 401,
+    "PAYMENT_REQUIRED": 402,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL_SERVER_ERROR": 500,
+}
+CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+
+
+class RestError(Exception):
+    """Raised by the shim itself (before GraphQL runs) for malformed requests."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def envelope(
+    code: str, message: str, request: Request | None = None, **details: Any
+) -> JSONResponse:
+    error: dict[str, Any] = {"message": message, "code": code, **details}
+    request_id = getattr(request.state, "request_id", None) if request else None
+    if code == "INTERNAL_SERVER_ERROR" and request_id:
+        error["requestId"] = request_id
+    return JSONResponse({"error": error}, status_code=STATUS_BY_CODE.get(code, 500))
+
+
+def from_graphql_error(error: dict[str, Any], request: Request) -> JSONResponse:
+    """GraphQL validation and coercion errors carry no code: they are the caller's input."""
+    extensions = dict(error.get("extensions") or {})
+    code = str(extensions.pop("code", "BAD_USER_INPUT"))
+    return envelope(code, str(error.get("message", "Error")), request, **extensions)
+
+
+async def rest_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RestError)
+    return envelope(exc.code, exc.message, request, **exc.details)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own 404/405 (unknown route, wrong verb) in our envelope."""
+    assert isinstance(exc, HTTPException)
+    code = CODE_BY_STATUS.get(exc.status_code, "BAD_USER_INPUT")
+    message = "Route not found" if exc.status_code == 404 else str(exc.detail)
+    return envelope(code, message, request)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    return envelope("INTERNAL_SERVER_ERROR", "Internal server error", request)

@@ -1,0 +1,201 @@
+"""OpenAPI 3.1 generated from the route table, the stored operations and the schema's types."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLType,
+    SelectionSetNode,
+    build_schema,
+    type_from_ast,
+)
+
+from rest_compat.endpoint import ExecutableSchema
+from rest_compat.operations import load
+from rest_compat.routes import RestRoute, Shape
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "Int": {"type": "integer"},
+    "Float": {"type": "number"},
+    "Boolean": {"type": "boolean"},
+    "String": {"type": "string"},
+    "ID": {"type": "string"},
+    "DateTime": {"type": "string", "format": "date-time"},
+    "DateFilter": {"type": "string", "description": "ISO 8601 date or date-time"},
+    "JSON": {"type": "object"},
+}
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
+            "required": ["message", "code"],
+        }
+    },
+}
+_META = {
+    "type": "object",
+    "properties": {k: {"type": "integer"} for k in ("page", "pageSize", "total")},
+}
+
+
+def _schema_of(t: GraphQLType, nullable: bool = True) -> dict[str, Any]:
+    if isinstance(t, GraphQLNonNull):
+        return _schema_of(t.of_type, nullable=False)
+    if isinstance(t, GraphQLList):
+        out: dict[str, Any] = {"type": "array", "items": _schema_of(t.of_type)}
+    elif isinstance(t, GraphQLEnumType):
+        out = {"type": "string", "enum": list(t.values)}
+    elif isinstance(t, GraphQLScalarType):
+        out = dict(_SCALARS.get(t.name, {"type": "string"}))
+    elif isinstance(t, GraphQLInputObjectType):
+        out = {
+            "type": "object",
+            "properties": {n: _schema_of(f.type) for n, f in t.fields.items()},
+            "required": [
+                n
+                for n, f in t.fields.items()
+                if isinstance(f.type, GraphQLNonNull) and f.default_value is None
+            ],
+            "additionalProperties": False,
+        }
+    else:
+        out = {"type": "object"}
+    if nullable and "type" in out:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _selection_schema(
+    t: GraphQLType, selection: SelectionSetNode | None, fragments: dict[str, Any]
+) -> dict[str, Any]:
+    """The JSON shape a selection set produces on type ``t``."""
+    nullable = not isinstance(t, GraphQLNonNull)
+    inner = t.of_type if isinstance(t, GraphQLNonNull) else t
+    if isinstance(inner, GraphQLList):
+        out: dict[str, Any] = {
+            "type": "array",
+            "items": _selection_schema(inner.of_type, selection, fragments),
+        }
+    elif isinstance(inner, GraphQLObjectType) and selection is not None:
+        props: dict[str, Any] = {}
+        for node in selection.selections:
+            if isinstance(node, FragmentSpreadNode):
+                fragment: FragmentDefinitionNode = fragments[node.name.value]
+                props.update(
+                    _selection_schema(inner, fragment.selection_set, fragments)["properties"]
+                )
+            elif isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                field_type = inner.fields[node.name.value].type
+                props[key] = _selection_schema(field_type, node.selection_set, fragments)
+        out = {"type": "object", "properties": props}
+    else:
+        return _schema_of(t)
+    if nullable:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _openapi_path(path: str) -> str:
+    return re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", path)
+
+
+def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
+    op = load(route.operation)
+    definition = op.definition
+    fragments = {
+        d.name.value: d for d in op.ast.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    path_params = set(re.findall(r"\{(\w+)", route.path))
+    parameters = []
+    for var in definition.variable_definitions:
+        name = var.variable.name.value
+        if name == route.body_variable:
+            continue
+        var_type = type_from_ast(schema, var.type)  # type: ignore[arg-type]
+        assert var_type is not None
+        parameters.append(
+            {
+                "name": name,
+                "in": "path" if name in path_params else "query",
+                "required": name in path_params,
+                "schema": _schema_of(var_type),
+            }
+        )
+    root = schema.mutation_type if definition.operation.value == "mutation" else schema.query_type
+    assert root is not None
+    field_node = definition.selection_set.selections[0]
+    assert isinstance(field_node, FieldNode)
+    value = _selection_schema(
+        root.fields[field_node.name.value].type, field_node.selection_set, fragments
+    )
+    if route.shape is Shape.LIST:
+        body: dict[str, Any] | None = {
+            "type": "object",
+            "properties": {"data": value["properties"]["items"], "meta": _META},
+        }
+    elif route.shape is Shape.ITEM:
+        body = {"type": "object", "properties": {"data": value}}
+    else:
+        body = None
+    success: dict[str, Any] = {"description": "Success"}
+    if body is not None:
+        success["content"] = {"application/json": {"schema": body}}
+    spec: dict[str, Any] = {
+        "operationId": route.operation,
+        "summary": route.summary,
+        "parameters": parameters,
+        "responses": {
+            str(route.status): success,
+            "default": {
+                "description": "Error",
+                "content": {"application/json": {"schema": _ERROR}},
+            },
+        },
+    }
+    if route.body_variable:
+        var = next(
+            v
+            for v in definition.variable_definitions
+            if v.variable.name.value == route.body_variable
+        )
+        var_type = type_from_ast(schema, var.type)  # type: ignore[arg-type]
+        assert var_type is not None
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_of(var_type, nullable=False)}},
+        }
+    return spec
+
+
+def build_openapi(executable: ExecutableSchema, routes: tuple[RestRoute, ...]) -> dict[str, Any]:
+    schema = build_schema(executable.as_str())
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(
+            route, schema
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "AICA REST API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,193 @@
+"""Shared fixtures: one fresh PostgreSQL database per run, a real uvicorn server on 127.0.0.1.
+
+Tests isolate by creating their own orgs (every object is org-scoped), so no truncation is
+needed between tests and the whole suite shares one server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from aica import db
+from aica.app import create_app
+from aica.config import Settings
+from aica.models import Role, TokenKind
+from aica.services import auth, orgs, users
+from aica.services.access import Actor
+
+ADMIN_DSN = os.environ.get("AICA_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("AICA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    name = f"aica_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    try:
+        await db.migrate(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def test_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"rate_limit_per_minute": 100_000, "log_json": True}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_server(
+    settings: Settings, url: str, *, lifespan: str = "on"
+) -> AsyncIterator[str]:
+    """A real uvicorn server in this event loop; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, url),
+        host="127.0.0.1",
+        port=port,
+        lifespan=lifespan,
+        log_config=None,
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def base_url(database_url: str) -> AsyncIterator[str]:
+    async with running_server(test_settings(), database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as c:
+        yield c
+
+
+@dataclass
+class Member:
+    user_id: str
+    token: str
+    org_id: str
+    role: Role
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "X-Selected-Org-ID": self.org_id}
+
+
+@dataclass
+class Tenant:
+    """An org with its owner; ``add`` creates members of other roles."""
+
+    org_id: str
+    owner: Member
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.owner.headers
+
+    async def add(self, role: Role, *, agent_name: str | None = None) -> Member:
+        actor = Actor(self.owner.user_id, self.org_id, Role.owner)
+        email = f"{role.value}-{secrets.token_hex(4)}@example.com"
+        invitation = await users.invite(actor, email, role, agent_name=agent_name)
+        token, _ = await auth.issue_token(invitation.membership.user_id, TokenKind.personal)
+        member = Member(invitation.membership.user_id, token, self.org_id, role)
+        self.members.append(member)
+        return member
+
+
+async def new_tenant(name: str = "Acme") -> Tenant:
+    created = await orgs.bootstrap(name, f"owner-{secrets.token_hex(4)}@example.com")
+    owner = Member(created.user.id, created.token, created.org.id, Role.owner)
+    return Tenant(created.org.id, owner)
+
+
+@pytest.fixture
+async def tenant(base_url: str) -> Tenant:
+    return await new_tenant("Acme")
+
+
+@pytest.fixture
+async def other_tenant(base_url: str) -> Tenant:
+    return await new_tenant("Globex")
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return errors[0].get("extensions", {}).get("code") if errors else None
+
+
+class QueryCounter(logging.Handler):
+    """Counts SQL statements Tortoise sends (it logs each one at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.statements.append(message)
+
+
+@pytest.fixture
+def sql_counter() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)
