@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -20,25 +22,50 @@ from aica.db import tortoise_config
 from aica.graphql.schema import build_schema
 from aica.graphql.view import GraphQLView, context_for
 from aica.observability import RequestContextMiddleware, metrics
+from aica.pipeline.jobs import Pipeline
+from aica.pipeline.worker import consumers
 from aica.ratelimit import MemoryCounter, RateLimiter, RateLimitMiddleware, RedisCounter
+from aica.runtime import Runtime
 from rest_compat import create_rest_app
+
+
+class BodyLimit:
+    """JSON bodies get the small limit, multipart uploads the audio limit."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.json = RequestBodyLimitMiddleware(app, json_limit)
+        self.upload = RequestBodyLimitMiddleware(app, upload_limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        limited = self.upload if content_type.startswith(b"multipart/") else self.json
+        await limited(scope, receive, send)
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """``database_url`` is resolved by the caller (the CLI starts the embedded server)."""
+    runtime = Runtime.from_settings(settings)
+    runtime.storage.ensure_dirs()
     schema = build_schema(settings)
-    graphql = GraphQLView(schema, settings)
+    graphql = GraphQLView(schema, runtime)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     counter = RedisCounter(redis) if redis else MemoryCounter()
     limiter = RateLimiter(counter, settings.rate_limit_per_minute)
 
     async def build_rest_context(request: Request) -> Any:
-        return context_for(settings, request, None)
+        return context_for(runtime, request, None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(database_url)):
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(
+                RegisterTortoise(app, config=tortoise_config(database_url))
+            )
+            if settings.run_workers:
+                pipeline = Pipeline(settings, runtime.storage, runtime.events)
+                await stack.enter_async_context(consumers(database_url, pipeline))
             yield
+        await runtime.events.close()
         if redis is not None:
             await redis.aclose()
 
@@ -70,15 +97,18 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/metrics", metrics),
         Route(
             "/graphql",
-            graphql,
+            BodyLimit(graphql, settings.max_request_body_bytes, settings.max_upload_bytes),
             methods=["GET", "POST"],
-            max_body_size=settings.max_request_body_bytes,
         ),
         WebSocketRoute("/graphql", graphql),
         Mount(
             "/api/v1",
             app=create_rest_app(
-                schema, build_rest_context, max_body_bytes=settings.max_request_body_bytes
+                schema,
+                build_rest_context,
+                files=runtime.storage,
+                max_body_bytes=settings.max_request_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
             ),
         ),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +26,6 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = Field(default=200, ge=0)
     """Requests a minute per token (or per client address when anonymous); 0 disables."""
-    max_query_bytes: int = Field(default=64 * 1024, ge=1024)
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=2000, ge=10)
     max_query_aliases: int = Field(default=30, ge=1)
@@ -34,6 +34,37 @@ class Settings(BaseSettings):
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)
     allowed_origins: list[str] = Field(default_factory=list)
     """Origins allowed to open the GraphQL WebSocket; empty means same host only."""
+
+    max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    """Audio uploads and ingest downloads; enforced while streaming (413)."""
+    run_workers: bool = True
+    """``aica serve`` runs pipeline consumers in-process; set 0 when ``aica worker``s do."""
+    worker_concurrency: int = Field(default=1, ge=1)
+    """Recordings transcribed at once per process (each uses the CPU threads it is given)."""
+    job_max_attempts: int = Field(default=3, ge=1)
+    """Pipeline runs per record, crashes included, before it is marked failed."""
+    job_heartbeat_seconds: float = Field(default=30, gt=0)
+    """A job whose worker stops heart-beating this long is picked up by another worker."""
+    download_timeout_seconds: float = Field(default=300, gt=0)
+    """Ingest: the whole download of one recording, redirects included."""
+    allow_private_urls: bool = False
+    """Ingest may download from any private/loopback address (tests; trusted networks only)."""
+    private_url_allowlist: list[str] = Field(default_factory=list)
+    """Private networks ingest may download from, as CIDRs (e.g. ["10.1.0.0/16"])."""
+    recording_wait_seconds: float = Field(default=1800, gt=0)
+    """How long to keep asking a CRM (Bitrix24) for a call's recording before giving up."""
+    recording_poll_seconds: float = Field(default=30, gt=0)
+
+    whisper_model: str = "tiny.en"
+    """tiny.en (packaged), base (``aica[multilingual]``), a CTranslate2 model dir, a hub size."""
+    whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    """Where CTranslate2 runs Whisper; auto picks CUDA when a GPU is present."""
+    whisper_compute_type: str = "int8"
+    """CTranslate2 compute type: int8, int8_float16, float16, float32, default ..."""
+    whisper_cpu_threads: int = Field(default=0, ge=0)
+    """CPU threads per transcription; 0 lets CTranslate2 decide."""
+    whisper_beam_size: int = Field(default=5, ge=1)
+    """Beam width of Whisper's decoder (1 = greedy, faster, a little less accurate)."""
 
     @property
     def embedded(self) -> bool:

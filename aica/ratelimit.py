@@ -12,6 +12,9 @@ from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 WINDOW_SECONDS = 60
+ADDRESS_FACTOR = 20
+"""One address may spend this many tokens' budgets a minute: made-up tokens, each with a
+fresh budget of its own, cannot lift the limit from one client without bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +62,31 @@ class RateLimiter:
         self.counter = counter
         self.per_minute = per_minute
 
-    async def check(self, key: str) -> Verdict:
+    async def check(self, key: str, limit: int | None = None) -> Verdict:
+        limit = self.per_minute if limit is None else limit
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         count = await self.counter.hit(key, window)
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
-        return Verdict(count <= self.per_minute, max(0, self.per_minute - count), retry_after)
+        return Verdict(count <= limit, max(0, limit - count), retry_after)
+
+    async def check_request(self, scope: Scope) -> Verdict:
+        """Per token (or per address when anonymous), and a wider cap per address."""
+        address = _address(scope)
+        auth = dict(scope["headers"]).get(b"authorization", b"")
+        if not auth:
+            return await self.check("a:" + address)
+        verdict = await self.check("t:" + hashlib.sha256(auth).hexdigest()[:32])
+        if verdict.allowed:
+            wide = await self.check("ip:" + address, self.per_minute * ADDRESS_FACTOR)
+            if not wide.allowed:
+                return wide
+        return verdict
 
 
-def client_key(scope: Scope) -> str:
-    """The bearer token's hash prefix, or the client address for anonymous calls."""
-    auth = dict(scope["headers"]).get(b"authorization", b"")
-    if auth:
-        return "t:" + hashlib.sha256(auth).hexdigest()[:32]
+def _address(scope: Scope) -> str:
     client = scope.get("client")
-    return "a:" + (client[0] if client else "unknown")
+    return client[0] if client else "unknown"
 
 
 class RateLimitMiddleware:
@@ -91,7 +104,7 @@ class RateLimitMiddleware:
         if not limited or self.limiter.per_minute == 0:
             await self.app(scope, receive, send)
             return
-        verdict = await self.limiter.check(client_key(scope))
+        verdict = await self.limiter.check_request(scope)
         headers = [
             (b"x-ratelimit-limit", str(self.limiter.per_minute).encode()),
             (b"x-ratelimit-remaining", str(verdict.remaining).encode()),

@@ -5,19 +5,21 @@ It receives the schema and a context factory as arguments and never imports ``ai
 
 from __future__ import annotations
 
+from graphql import build_schema
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from rest_compat.endpoint import ContextGetter, ExecutableSchema, RestEndpoint
+from rest_compat.endpoint import ContextGetter, ExecutableSchema, Limits, RestEndpoint
 from rest_compat.errors import (
     RestError,
     http_error_handler,
     rest_error_handler,
     unexpected_error_handler,
 )
+from rest_compat.multipart import FileStore
 from rest_compat.openapi import build_openapi
 from rest_compat.routes import ROUTES
 
@@ -25,9 +27,17 @@ __all__ = ["create_rest_app"]
 
 
 def create_rest_app(
-    schema: ExecutableSchema, context_getter: ContextGetter, *, max_body_bytes: int
+    schema: ExecutableSchema,
+    context_getter: ContextGetter,
+    *,
+    files: FileStore,
+    max_body_bytes: int,
+    max_upload_bytes: int,
 ) -> Starlette:
-    spec = build_openapi(schema, ROUTES)
+    """``files`` stages uploads and resolves stored files' keys to paths."""
+    types = build_schema(schema.as_str())
+    spec = build_openapi(types, ROUTES)
+    limits = Limits(max_body_bytes, max_upload_bytes)
 
     async def openapi(_: Request) -> JSONResponse:
         return JSONResponse(spec)
@@ -36,7 +46,7 @@ def create_rest_app(
     routes += [
         Route(
             r.path,
-            RestEndpoint(r, schema, context_getter, max_body_bytes).handle,
+            RestEndpoint(r, schema, types, context_getter, files, limits).handle,
             methods=[r.method],
             name=r.operation,
         )

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from graphql import ListTypeNode, NonNullTypeNode, TypeNode, VariableDefinitionNode
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLSchema,
+    ListTypeNode,
+    NonNullTypeNode,
+    TypeNode,
+    VariableDefinitionNode,
+)
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
+from rest_compat.bodies import read_body
 from rest_compat.errors import RestError, from_graphql_error
+from rest_compat.multipart import FileStore, read_upload
 from rest_compat.operations import Operation, load
-from rest_compat.routes import RestRoute, Shape
+from rest_compat.routes import Body, RestRoute, Shape
 
 ContextGetter = Callable[[Request], Awaitable[Any]]
 
@@ -59,23 +68,10 @@ def coerce(name: str, raw: str, graphql_type: str) -> Any:
     return raw
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    content_type = request.headers.get("content-type", "")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise RestError("PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes")
-    if not body.strip():
-        return None
-    if content_type and "json" not in content_type:
-        raise RestError(
-            "UNSUPPORTED_MEDIA_TYPE", "Send a JSON body (Content-Type: application/json)"
-        )
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RestError("BAD_USER_INPUT", "Request body is not valid JSON") from None
+@dataclass(frozen=True)
+class Limits:
+    body_bytes: int
+    upload_bytes: int
 
 
 class RestEndpoint:
@@ -83,17 +79,44 @@ class RestEndpoint:
         self,
         route: RestRoute,
         schema: ExecutableSchema,
+        types: GraphQLSchema,
         context_getter: ContextGetter,
-        max_body_bytes: int,
+        files: FileStore,
+        limits: Limits,
     ) -> None:
         self.route = route
         self.operation: Operation = load(route.operation)
         self.schema = schema
         self.context_getter = context_getter
-        self.max_body_bytes = max_body_bytes
+        self.files = files
+        self.limits = limits
         self.variables: dict[str, VariableDefinitionNode] = {
             v.variable.name.value: v for v in self.operation.definition.variable_definitions
         }
+        self.alternatives = [
+            (
+                alt.body_key,
+                RestEndpoint(
+                    replace(
+                        route,
+                        operation=alt.operation,
+                        body_variable=alt.body_variable,
+                        alternatives=(),
+                    ),
+                    schema,
+                    types,
+                    context_getter,
+                    files,
+                    limits,
+                ),
+            )
+            for alt in route.alternatives
+        ]
+        self.body_fields: set[str] = set()
+        if route.body_variable and route.body is Body.MULTIPART_UPLOAD:
+            input_type = types.get_type(type_name(self.variables[route.body_variable].type))
+            assert isinstance(input_type, GraphQLInputObjectType)
+            self.body_fields = set(input_type.fields)
 
     async def variables_from(self, request: Request) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -103,26 +126,58 @@ class RestEndpoint:
                 if definition is None or name == self.route.body_variable or raw == "":
                     continue  # unknown parameters are ignored, as most REST APIs do
                 values[name] = coerce(name, raw, type_name(definition.type))
-        if self.route.body_variable:
-            body = await read_json(request, self.max_body_bytes)
-            if not isinstance(body, dict):
-                raise RestError("BAD_USER_INPUT", "Request body must be a JSON object")
-            values[self.route.body_variable] = body
         return values
 
+    async def body_from(self, request: Request) -> dict[str, Any]:
+        if self.route.body is Body.MULTIPART_UPLOAD:
+            upload = await read_upload(request, self.files, self.limits.upload_bytes)
+            request.state.staged_id = upload.staged_id
+            fields = {k: v for k, v in upload.fields.items() if k in self.body_fields}
+            return {**fields, "stagedFileId": upload.staged_id, "fileName": upload.file_name}
+        allow_form = self.route.body is Body.JSON_OR_FORM
+        return await read_body(request, self.limits.body_bytes, allow_form=allow_form)
+
+    def target(self, body: dict[str, Any] | None) -> RestEndpoint:
+        """The endpoint whose operation serves this body (see ``RestRoute.alternatives``)."""
+        for key, endpoint in self.alternatives:
+            if body is not None and key in body:
+                return endpoint
+        return self
+
     async def handle(self, request: Request) -> Response:
+        try:
+            return await self.respond(request)
+        finally:
+            staged_id = getattr(request.state, "staged_id", None)
+            if staged_id:  # moved into place on success; otherwise nothing must stay behind
+                await self.files.discard(staged_id)
+
+    async def respond(self, request: Request) -> Response:
         variables = await self.variables_from(request)
+        body = await self.body_from(request) if self.route.body_variable else None
+        target = self.target(body)
+        if target.route.body_variable:
+            variables[target.route.body_variable] = body
         result = await self.schema.execute(
-            self.operation.document,
+            target.operation.document,
             variable_values=variables,
             context_value=await self.context_getter(request),
-            operation_name=self.operation.name,
+            operation_name=target.operation.name,
         )
         if result.errors:
             return from_graphql_error(result.errors[0].formatted, request)
-        value = result.data[self.operation.root_field]
+        value = result.data[target.operation.root_field]
         if self.route.shape is Shape.EMPTY:
             return Response(status_code=self.route.status)
+        if self.route.shape is Shape.FILE:
+            etag = {"etag": f'"{value["sha256"]}"'} if value.get("sha256") else {}
+            return FileResponse(
+                self.files.path(value["key"]),
+                media_type=value["contentType"],
+                headers=etag,
+                filename=value.get("fileName") or None,
+                content_disposition_type="inline",
+            )
         if self.route.shape is Shape.LIST:
             meta = {"page": value["page"], "pageSize": value["pageSize"], "total": value["total"]}
             return JSONResponse({"data": value["items"], "meta": meta}, self.route.status)

@@ -61,8 +61,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = CODE_BY_STATUS.get(exc.status_code, "BAD_USER_INPUT")
     message = "Route not found" if exc.status_code == 404 else str(exc.detail)
-    return envelope(code, message, request)
+    response = envelope(code, message, request)
+    response.headers.update(exc.headers or {})  # 405 carries Allow
+    return response
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Errors of the application's own that carry a code (as GraphQL errors do) keep it."""
+    extensions = getattr(exc, "extensions", None)
+    if isinstance(extensions, dict) and extensions.get("code") in STATUS_BY_CODE:
+        details = {k: v for k, v in extensions.items() if k != "code"}
+        return envelope(str(extensions["code"]), str(exc), request, **details)
     return envelope("INTERNAL_SERVER_ERROR", "Internal server error", request)

@@ -18,13 +18,12 @@ from graphql import (
     GraphQLSchema,
     GraphQLType,
     SelectionSetNode,
-    build_schema,
+    Undefined,
     type_from_ast,
 )
 
-from rest_compat.endpoint import ExecutableSchema
 from rest_compat.operations import load
-from rest_compat.routes import RestRoute, Shape
+from rest_compat.routes import Body, RestRoute, Shape
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "Int": {"type": "integer"},
@@ -68,7 +67,7 @@ def _schema_of(t: GraphQLType, nullable: bool = True) -> dict[str, Any]:
             "required": [
                 n
                 for n, f in t.fields.items()
-                if isinstance(f.type, GraphQLNonNull) and f.default_value is None
+                if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
             ],
             "additionalProperties": False,
         }
@@ -143,18 +142,20 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     value = _selection_schema(
         root.fields[field_node.name.value].type, field_node.selection_set, fragments
     )
+    body: dict[str, Any] | None = None
     if route.shape is Shape.LIST:
-        body: dict[str, Any] | None = {
+        body = {
             "type": "object",
             "properties": {"data": value["properties"]["items"], "meta": _META},
         }
     elif route.shape is Shape.ITEM:
         body = {"type": "object", "properties": {"data": value}}
-    else:
-        body = None
     success: dict[str, Any] = {"description": "Success"}
     if body is not None:
         success["content"] = {"application/json": {"schema": body}}
+    if route.shape is Shape.FILE:
+        success["description"] = "The file's bytes; supports Range requests (206, 416)"
+        success["content"] = {"audio/*": {"schema": {"type": "string", "format": "binary"}}}
     spec: dict[str, Any] = {
         "operationId": route.operation,
         "summary": route.summary,
@@ -175,15 +176,31 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
         )
         var_type = type_from_ast(schema, var.type)  # type: ignore[arg-type]
         assert var_type is not None
-        spec["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _schema_of(var_type, nullable=False)}},
-        }
+        body_schema = _schema_of(var_type, nullable=False)
+        media = "application/json"
+        if route.body is Body.MULTIPART_UPLOAD:
+            media = "multipart/form-data"
+            props = {
+                k: v
+                for k, v in body_schema["properties"].items()
+                if k not in ("stagedFileId", "fileName")
+            }
+            props["file"] = {"type": "string", "format": "binary"}
+            props["metadata"] = {"type": "string", "description": "A JSON object"}
+            body_schema = {"type": "object", "properties": props, "required": ["file", "projectId"]}
+        content = {media: {"schema": body_schema}}
+        for alt in route.alternatives:
+            content["application/x-www-form-urlencoded"] = {
+                "schema": {
+                    "type": "object",
+                    "description": f"A body with {alt.body_key!r} runs {alt.operation} instead",
+                }
+            }
+        spec["requestBody"] = {"required": True, "content": content}
     return spec
 
 
-def build_openapi(executable: ExecutableSchema, routes: tuple[RestRoute, ...]) -> dict[str, Any]:
-    schema = build_schema(executable.as_str())
+def build_openapi(schema: GraphQLSchema, routes: tuple[RestRoute, ...]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(

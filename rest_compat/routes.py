@@ -13,6 +13,26 @@ class Shape(Enum):
     """``{"data": [...], "meta": {"page", "pageSize", "total"}}`` from a paginated field."""
     EMPTY = "empty"
     """No body (204)."""
+    FILE = "file"
+    """The bytes of a stored file the operation points at (``key``), with HTTP Range."""
+
+
+class Body(Enum):
+    JSON = "json"
+    JSON_OR_FORM = "json-or-form"
+    """Also ``application/x-www-form-urlencoded`` with nested keys (webhook senders)."""
+    MULTIPART_UPLOAD = "multipart"
+    """A recording streamed to storage; the operation gets ``stagedFileId``, ``fileName``
+    and the other form fields."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """When the body has ``body_key``, ``operation`` serves it, the body as ``body_variable``."""
+
+    body_key: str
+    operation: str
+    body_variable: str
 
 
 @dataclass(frozen=True)
@@ -24,7 +44,9 @@ class RestRoute:
     status: int = 200
     summary: str = ""
     body_variable: str | None = None
-    """The variable that receives the JSON body (``input``), if the route takes one."""
+    """The variable that receives the body (``input``), if the route takes one."""
+    body: Body = Body.JSON
+    alternatives: tuple[Alternative, ...] = ()
 
 
 ROUTES: tuple[RestRoute, ...] = (
@@ -60,7 +82,30 @@ ROUTES: tuple[RestRoute, ...] = (
         Shape.LIST,
         summary="List records (paginated, filterable)",
     ),
+    RestRoute(
+        "POST",
+        "/records/upload",
+        "UploadRecord",
+        status=201,
+        body_variable="input",
+        body=Body.MULTIPART_UPLOAD,
+        summary="Upload audio file",
+    ),
+    RestRoute(
+        "POST",
+        "/records/ingest",
+        "IngestRecord",
+        body_variable="input",
+        summary="Ingest from webhook (Bitrix24, etc.)",
+        # Bitrix24 posts its call-end event form-encoded, authenticated by its app token.
+        body=Body.JSON_OR_FORM,
+        alternatives=(Alternative("event", "IngestBitrix24Event", "event"),),
+    ),
     RestRoute("GET", "/records/{id}", "GetRecord", summary="Get record details"),
+    RestRoute("GET", "/records/{id}/transcript", "GetTranscript", summary="Get transcript"),
+    RestRoute(
+        "GET", "/records/{id}/audio", "GetRecordAudio", Shape.FILE, summary="Stream audio file"
+    ),
     RestRoute("DELETE", "/records/{id}", "DeleteRecord", Shape.EMPTY, 204, summary="Delete record"),
     RestRoute("GET", "/users", "ListUsers", Shape.LIST, summary="List organization users"),
     RestRoute(

@@ -7,13 +7,18 @@ needed between tests and the whole suite shares one server.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import secrets
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,7 +29,7 @@ import uvicorn
 from aica import db
 from aica.app import create_app
 from aica.config import Settings
-from aica.models import Role, TokenKind
+from aica.models import Project, Record, Role, TokenKind
 from aica.services import auth, orgs, users
 from aica.services.access import Actor
 
@@ -52,8 +57,19 @@ async def database_url() -> AsyncIterator[str]:
         await admin.close()
 
 
-def test_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"rate_limit_per_minute": 100_000, "log_json": True}
+DATA_DIR = Path(tempfile.mkdtemp(prefix="aica-test-data-"))
+"""Audio and staged uploads of this run; removed at exit."""
+atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "rate_limit_per_minute": 100_000,
+        "log_json": True,
+        "data_dir": DATA_DIR,
+        "job_heartbeat_seconds": 5,
+        "allow_private_urls": True,  # ingest tests download from servers on 127.0.0.1
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -87,7 +103,7 @@ async def running_server(
 
 @pytest.fixture(scope="session")
 async def base_url(database_url: str) -> AsyncIterator[str]:
-    async with running_server(test_settings(), database_url) as url:
+    async with running_server(make_settings(), database_url) as url:
         yield url
 
 
@@ -191,3 +207,39 @@ def sql_counter() -> Iterator[QueryCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+# --- REST helpers: records are made through the ORM until upload exists ----------------------
+
+
+async def make_project(org_id: str, name: str = "Support line", **fields: Any) -> Project:
+    return await Project.create(org_id=org_id, name=name, **fields)
+
+
+async def make_record(
+    project: Project, *, created_at: datetime | None = None, **fields: Any
+) -> Record:
+    """A record in ``project``'s org; ``created_at`` is set after creation (auto_now_add)."""
+    values: dict[str, Any] = {
+        "agent_name": "John Smith",
+        "customer_phone": "+15551234567",
+        "duration": 342.0,
+    }
+    values.update(fields)
+    record = await Record.create(org_id=project.org_id, project=project, **values)
+    if created_at is not None:
+        await Record.filter(pk=record.pk).update(created_at=created_at)
+        record.created_at = created_at
+    return record
+
+
+def assert_rest_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The documented envelope ``{"error": {"message", "code"}}`` with ``status``; returns it."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    assert isinstance(error.get("message"), str) and error["message"], body
+    assert error.get("code") == code, body
+    assert "Traceback" not in response.text
+    return error

@@ -12,13 +12,14 @@ from starlette.websockets import WebSocket
 from aica.config import Settings
 from aica.errors import BadInput, Unauthenticated
 from aica.graphql.dataloaders import Loaders
+from aica.runtime import Runtime
 from aica.services import auth
 from aica.services.access import Actor
 
 
 @dataclass
 class Context:
-    settings: Settings
+    runtime: Runtime
     request: Request | WebSocket | None
     response: Response | WebSocket | None
     authorization: str | None
@@ -32,10 +33,17 @@ class Context:
 
     async def principal(self) -> auth.Principal:
         if self._principal is None:
-            if not self.authorization:
-                raise Unauthenticated("Missing bearer token")
-            self._principal = await auth.authenticate(self.authorization)
+            self._principal = await auth.authenticate(self._bearer())
         return self._principal
+
+    async def invitee(self) -> auth.Principal:
+        """The caller of acceptInvite, by an invitation token only."""
+        return await auth.authenticate(self._bearer(), invite=True)
+
+    def _bearer(self) -> str:
+        if not self.authorization:
+            raise Unauthenticated("Missing bearer token")
+        return self.authorization
 
     async def actor(self) -> Actor:
         """The caller acting in the selected org (``X-Selected-Org-ID``)."""
@@ -50,10 +58,14 @@ class Context:
             self._actor = await auth.actor_for(principal, org_id)
         return self._actor
 
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
     def fresh(self) -> Context:
         """A copy with new DataLoaders, for each event of a long-lived subscription."""
         return Context(
-            self.settings,
+            self.runtime,
             self.request,
             self.response,
             self.authorization,

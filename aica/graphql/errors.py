@@ -1,9 +1,11 @@
-"""Error policy: domain errors pass through with their code, everything else is masked."""
+"""Error policy: domain errors pass through with their code, values the database refuses are
+the caller's input, and everything else is masked as an internal error."""
 
 from __future__ import annotations
 
 import logging
 
+import asyncpg
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
@@ -12,19 +14,54 @@ from aica.errors import AicaError
 log = logging.getLogger("aica.graphql")
 
 
-def is_unexpected(error: GraphQLError) -> bool:
-    """True for errors raised by our code that are not ``AicaError`` (bugs, outages)."""
+def _original(error: GraphQLError) -> BaseException | None:
     original = error.original_error
-    return original is not None and not isinstance(original, AicaError)
+    while isinstance(original, GraphQLError):  # variable coercion wraps the scalar's error
+        original = original.original_error
+    return original
+
+
+def refused_value(error: GraphQLError) -> asyncpg.DataError | None:
+    """PostgreSQL's class 22 (a NUL in text, a value too long, out of range), under
+    Tortoise's wrapping: the value came from the caller, so it is their input."""
+    cause = _original(error)
+    while cause is not None:
+        if isinstance(cause, asyncpg.DataError):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for failures of our own (bugs, outages), which are logged and masked."""
+    original = _original(error)
+    return (
+        original is not None
+        and not isinstance(original, AicaError)
+        and refused_value(error) is None
+    )
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """strawberry's MaskErrors, with a code so clients (and the REST shim) can tell a 500."""
+    """strawberry's MaskErrors, with codes so clients (and the REST shim) can tell them apart."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
+        super().__init__(should_mask_error=self._rewritten, error_message="Internal server error")
+
+    @staticmethod
+    def _rewritten(error: GraphQLError) -> bool:
+        return is_unexpected(error) or refused_value(error) is not None
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        refused = refused_value(error)
+        if refused is not None:
+            detail = str(refused).replace("\x00", "\\0")
+            return GraphQLError(
+                f"Invalid value: {detail}",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "BAD_USER_INPUT"},
+            )
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked

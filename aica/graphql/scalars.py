@@ -42,3 +42,4 @@ JSON = strawberry.scalar(
     serialize=lambda value: value,
     parse_value=lambda value: value,
 )
+

@@ -21,19 +21,45 @@ from strawberry.types import ExecutionContext
 from aica.config import Settings
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.scalars import DateTime
+from aica.graphql.types.ingest import IngestMutations
+from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
+from aica.graphql.types.subscriptions import RecordSubscriptions
+from aica.graphql.types.transcripts import TranscriptQueries
+from aica.graphql.types.uploads import AudioQueries, UploadMutations
 from aica.graphql.types.users import UserMutations, UserQueries
 
 
 @strawberry.type
-class Query(OrgQueries, UserQueries, ProjectQueries, RecordQueries):
+class Query(
+    OrgQueries,
+    UserQueries,
+    ProjectQueries,
+    RecordQueries,
+    TranscriptQueries,
+    AudioQueries,
+    IntegrationQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(OrgMutations, UserMutations, ProjectMutations, RecordMutations):
+class Mutation(
+    OrgMutations,
+    UserMutations,
+    ProjectMutations,
+    RecordMutations,
+    UploadMutations,
+    IngestMutations,
+    IntegrationMutations,
+):
+    pass
+
+
+@strawberry.type
+class Subscription(RecordSubscriptions):
     pass
 
 
@@ -60,6 +86,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=list(extensions),
         scalar_overrides={datetime: DateTime},
         config=StrawberryConfig(auto_camel_case=True),

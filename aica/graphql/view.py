@@ -12,16 +12,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from aica.config import Settings
 from aica.errors import AicaError
 from aica.graphql.context import Context, bearer
 from aica.graphql.schema import Schema
+from aica.runtime import Runtime
 
 
-def context_for(settings: Settings, request: Request | WebSocket | None, response: Any) -> Context:
+def context_for(runtime: Runtime, request: Request | WebSocket | None, response: Any) -> Context:
     headers = request.headers if request is not None else {}
     return Context(
-        settings=settings,
+        runtime=runtime,
         request=request,
         response=response,
         authorization=bearer(headers.get("authorization")),
@@ -30,21 +30,21 @@ def context_for(settings: Settings, request: Request | WebSocket | None, respons
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, settings: Settings) -> None:
+    def __init__(self, schema: Schema, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             # The legacy graphql-ws protocol let clients skip connection_init auth.
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-            allowed_origins=settings.allowed_origins,
-            multipart_uploads_enabled=False,
+            allowed_origins=runtime.settings.allowed_origins,
+            multipart_uploads_enabled=True,
         )
-        self.settings = settings
+        self.runtime = runtime
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return context_for(self.settings, request, response)
+        return context_for(self.runtime, request, response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate once per connection from ``{authorization, orgId}``."""

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 
 from tortoise import fields
+from tortoise.validators import MaxLengthValidator
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -17,4 +18,8 @@ def new_id(prefix: str) -> str:
 
 def id_field(factory: Callable[[], str]) -> fields.CharField:
     """``factory`` must be a module-level function: migrations serialise it by name."""
-    return fields.CharField(primary_key=True, max_length=32, default=factory)
+    field = fields.CharField(primary_key=True, max_length=32, default=factory)
+    # A client's over-long id must match nothing (404), not fail validation in a lookup (500);
+    # ids are generated here and the varchar(32) column still bounds what is written.
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    return field

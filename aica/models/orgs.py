@@ -43,6 +43,8 @@ class TokenKind(StrEnum):
     session = "session"
     personal = "personal"
     service = "service"
+    invite = "invite"
+    """Good for one thing only: acceptInvite (setting the invitee's password)."""
 
 
 class Org(Model):

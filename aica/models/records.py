@@ -28,6 +28,13 @@ class RecordSource(StrEnum):
     ingest = "ingest"
 
 
+class Stage(StrEnum):
+    downloading = "downloading"
+    transcribing = "transcribing"
+    analyzing = "analyzing"
+    indexing = "indexing"
+
+
 class Record(Model):
     id = id_field(new_rec_id)
     org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
@@ -39,7 +46,11 @@ class Record(Model):
     type = fields.CharField(max_length=16, default="call")
     status = fields.CharEnumField(RecordStatus, max_length=16, default=RecordStatus.pending)
     progress = fields.SmallIntField(default=0)
+    stage = fields.CharField(max_length=16, null=True)
+    """What the pipeline is doing now: downloading, transcribing, analyzing, indexing."""
     error = fields.TextField(null=True)
+    attempts = fields.SmallIntField(default=0)
+    """Pipeline runs started; counted by us so that crashes count too (poison files)."""
     duration = fields.FloatField(null=True)
     quality_score = fields.FloatField(null=True)
     agent_name = fields.CharField(max_length=200, null=True)
@@ -51,6 +62,13 @@ class Record(Model):
     format = fields.CharField(max_length=16, null=True)
     size = fields.BigIntField(null=True)
     sha256 = fields.CharField(max_length=64, null=True)
+    audio_key = fields.CharField(max_length=200, null=True)
+    """Where storage keeps the audio; null until it arrives (ingest downloads it later)."""
+    audio_url = fields.TextField(null=True)
+    """Ingest: where the pipeline downloads the audio from."""
+    source_auth = fields.JSONField(null=True)
+    """Ingest: credentials for fetching the audio (a Bitrix24 event's OAuth token); never
+    exposed through the API."""
     channels = fields.SmallIntField(null=True)
     language = fields.CharField(max_length=8, null=True)
     metadata = fields.JSONField(default=dict)

@@ -20,8 +20,10 @@ TOKEN_PREFIX = {
     TokenKind.session: "aica_st_",
     TokenKind.personal: "aica_pt_",
     TokenKind.service: "aica_sk_",
+    TokenKind.invite: "aica_it_",
 }
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+MAX_TOKEN_DAYS = 3650
 
 
 def hash_password(password: str) -> str:
@@ -76,11 +78,18 @@ async def issue_token(
     return raw, token
 
 
-async def authenticate(raw: str) -> Principal:
+async def authenticate(raw: str, *, invite: bool = False) -> Principal:
+    """The token's principal; invite tokens only where ``invite`` (accepting the invitation)."""
     token = await Token.get_or_none(token_hash=hash_token(raw))
     now = datetime.now(UTC)
     if token is None:
         raise Unauthenticated("Invalid token")
+    if (token.kind == TokenKind.invite) != invite:
+        raise Unauthenticated(
+            "An invitation token only accepts the invitation"
+            if not invite
+            else "Accept an invitation with the invitation token"
+        )
     if token.revoked_at is not None:
         raise Unauthenticated("Token has been revoked")
     if token.expires_at is not None and token.expires_at <= now:
@@ -120,16 +129,23 @@ async def create_token(
     name: str,
     *,
     org_id: str | None,
-    ttl: timedelta | None,
+    expires_in_days: int | None,
 ) -> tuple[str, Token]:
     """Personal tokens act as the user everywhere; service tokens only inside one org."""
-    if kind is TokenKind.session:
-        raise BadInput("Session tokens come from login", field="kind")
+    if kind in (TokenKind.session, TokenKind.invite):
+        raise BadInput("Session and invitation tokens are not created this way", field="kind")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise BadInput(
+            f"expiresInDays must be between 1 and {MAX_TOKEN_DAYS}", field="expiresInDays"
+        )
+    if not name.strip() or len(name) > 200:
+        raise BadInput("Token name must be 1-200 characters", field="name")
     if kind is TokenKind.service:
         if org_id is None:
             raise BadInput("A service token needs an organization", field="orgId")
         actor = await actor_for(principal, org_id)
         actor.require(Role.admin, "create service tokens")
+    ttl = timedelta(days=expires_in_days) if expires_in_days is not None else None
     return await issue_token(principal.user_id, kind, org_id=org_id, name=name, ttl=ttl)
 
 

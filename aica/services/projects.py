@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from aica.errors import BadInput, NotFound
 from aica.models import Project, Role
+from aica.pipeline.whisper_models import check_language, normalize_language
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 
 PROFILES = ("general", "sales", "collections")
 """Built-in scorecards; custom profiles arrive with the analysis service."""
-LANGUAGES = ("auto", "en", "ru")
 
 
 @dataclass(slots=True)
@@ -23,7 +23,9 @@ class ProjectChanges:
     agent_channel: int | None = None
 
 
-def _validate(changes: ProjectChanges) -> None:
+def _validate(changes: ProjectChanges, model: str) -> None:
+    """``model`` is the transcription model: a language it cannot handle fails here, on save,
+    rather than on every call in the pipeline."""
     if changes.name is not None and not changes.name.strip():
         raise BadInput("Project name must not be empty", field="name")
     if changes.name is not None and len(changes.name) > 200:
@@ -33,11 +35,13 @@ def _validate(changes: ProjectChanges) -> None:
             f"Unknown analysis profile {changes.profile!r}; choose one of {', '.join(PROFILES)}",
             field="settings.profile",
         )
-    if changes.language is not None and changes.language not in LANGUAGES:
-        raise BadInput(
-            f"Unsupported language {changes.language!r}; choose one of {', '.join(LANGUAGES)}",
-            field="settings.language",
-        )
+    if changes.language is not None:
+        try:
+            check_language(model, changes.language)
+        except BadInput as exc:
+            exc.extensions["field"] = "settings.language"
+            raise
+        changes.language = normalize_language(changes.language) or "auto"
     if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
         raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
 
@@ -55,19 +59,21 @@ async def get_project(actor: Actor, project_id: str) -> Project:
     return project
 
 
-async def create_project(actor: Actor, changes: ProjectChanges) -> Project:
+async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> Project:
     actor.require(Role.admin, "create projects")
     if changes.name is None:
         raise BadInput("Project name is required", field="name")
-    _validate(changes)
+    _validate(changes, model)
     fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
     return await Project.create(org_id=actor.org_id, **fields)
 
 
-async def update_project(actor: Actor, project_id: str, changes: ProjectChanges) -> Project:
+async def update_project(
+    actor: Actor, project_id: str, changes: ProjectChanges, model: str
+) -> Project:
     actor.require(Role.admin, "update projects")
     project = await get_project(actor, project_id)
-    _validate(changes)
+    _validate(changes, model)
     fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
     if fields:
         project.update_from_dict(fields)

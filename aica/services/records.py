@@ -13,6 +13,7 @@ from aica.models import Record, RecordStatus, Role
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.timerange import DateBound, check_range
+from aica.storage import Storage
 
 
 class RecordSort(StrEnum):
@@ -75,10 +76,13 @@ async def get_record(actor: Actor, record_id: str) -> Record:
     return record
 
 
-async def delete_record(actor: Actor, record_id: str) -> Record:
+async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Record:
+    """Rows first, then the file: a crash in between leaves an orphan file, never a record
+    pointing at nothing."""
     actor.require(Role.admin, "delete records")
     record = await get_record(actor, record_id)
     await record.delete()
+    await storage.delete(record.audio_key)
     return record
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from aica.errors import Conflict, Forbidden, NotFound
-from aica.models import Membership, Role, TokenKind, User
+from aica.models import Membership, Role, Token, TokenKind, User
 from aica.services.access import Actor
 from aica.services.auth import hash_password, issue_token, normalize_email
 from aica.services.pagination import Page, PageRequest, paginate
@@ -71,19 +71,27 @@ async def invite(
             agent_external_id=_clean(agent_external_id),
         )
     token = None
-    if user.password_hash is None:
-        token, _ = await issue_token(user.id, TokenKind.session, name="invite", ttl=INVITE_TTL)
+    # Never for an account that already belongs to another org: this org's admin sees the
+    # token and could set that account's password, then act as them over there.
+    if (
+        user.password_hash is None
+        and not await Membership.filter(user_id=user.id).exclude(org_id=actor.org_id).exists()
+    ):
+        token, _ = await issue_token(user.id, TokenKind.invite, name="invite", ttl=INVITE_TTL)
     return Invitation(member, token)
 
 
-async def accept_invite(user_id: str, password: str, name: str | None) -> User:
+async def accept_invite(user_id: str, token_id: str, password: str, name: str | None) -> User:
+    """Set the password once; the invitation token is spent."""
     user = await User.get(pk=user_id)
     if user.password_hash is not None:
         raise Conflict("This account already has a password")
     user.password_hash = hash_password(password)
     if name:
         user.name = name.strip()[:200]
-    await user.save(update_fields=["password_hash", "name"])
+    async with in_transaction():
+        await user.save(update_fields=["password_hash", "name"])
+        await Token.filter(pk=token_id).update(revoked_at=datetime.now(UTC))
     return user
 
 

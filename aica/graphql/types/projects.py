@@ -88,12 +88,15 @@ class ProjectMutations:
     @strawberry.mutation
     async def create_project(self, info: Info, input: ProjectInput) -> Project:
         actor = await info.context.actor()
-        return Project.from_model(await projects.create_project(actor, input.changes()))
+        model = info.context.settings.whisper_model
+        return Project.from_model(await projects.create_project(actor, input.changes(), model))
 
     @strawberry.mutation
     async def update_project(self, info: Info, id: strawberry.ID, input: ProjectInput) -> Project:
         actor = await info.context.actor()
-        return Project.from_model(await projects.update_project(actor, id, input.changes()))
+        model = info.context.settings.whisper_model
+        project = await projects.update_project(actor, id, input.changes(), model)
+        return Project.from_model(project)
 
     @strawberry.mutation(description="Delete a project with all its records.")
     async def delete_project(self, info: Info, id: strawberry.ID) -> Project:

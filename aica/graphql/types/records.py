@@ -30,6 +30,9 @@ class Record:
     type: str
     status: RecordStatus
     progress: int
+    stage: str | None = strawberry.field(
+        description="While processing: downloading, transcribing, analyzing or indexing."
+    )
     error: str | None
     duration: int | None = strawberry.field(description="Seconds, rounded.")
     quality_score: int | None
@@ -67,6 +70,7 @@ class Record:
             type=record.type,
             status=models.RecordStatus(record.status),
             progress=record.progress,
+            stage=record.stage,
             error=record.error,
             duration=_round(record.duration),
             quality_score=_round(record.quality_score),
@@ -140,5 +144,5 @@ class RecordMutations:
     @strawberry.mutation(description="Delete a record and its audio (admins and owners).")
     async def delete_record(self, info: Info, id: strawberry.ID) -> Record:
         actor = await info.context.actor()
-        record = await records.delete_record(actor, id)
+        record = await records.delete_record(actor, id, info.context.runtime.storage)
         return Record.from_model(record, mask_phone=False)

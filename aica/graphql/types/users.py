@@ -44,7 +44,10 @@ class User:
 class Invitation:
     user: User
     invite_token: str | None = strawberry.field(
-        description="One-time token for acceptInvite; null when the user already has a password."
+        description=(
+            "One-time token for acceptInvite (it can do nothing else); null when the user "
+            "already has a password or belongs to another organization."
+        )
     )
 
 
@@ -136,8 +139,8 @@ class UserMutations:
 
     @strawberry.mutation(description="Set a password with the invite token as bearer.")
     async def accept_invite(self, info: Info, password: str, name: str | None = None) -> bool:
-        principal = await info.context.principal()
-        await users.accept_invite(principal.user_id, password, name)
+        invitee = await info.context.invitee()
+        await users.accept_invite(invitee.user_id, invitee.token_id, password, name)
         return True
 
     @strawberry.mutation
@@ -182,9 +185,12 @@ class UserMutations:
         expires_in_days: int | None = None,
     ) -> NewApiToken:
         principal = await info.context.principal()
-        ttl = timedelta(days=expires_in_days) if expires_in_days else None
         raw, token = await auth.create_token(
-            principal, models.TokenKind(kind.value), name, org_id=org_id, ttl=ttl
+            principal,
+            models.TokenKind(kind.value),
+            name,
+            org_id=org_id,
+            expires_in_days=expires_in_days,
         )
         return NewApiToken(token=raw, api_token=ApiToken.from_model(token))
 

@@ -1,0 +1,45 @@
+"""Live record updates over graphql-transport-ws, fed by ``aica.events``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from aica.errors import NotFound
+from aica.events import project_channel
+from aica.graphql.context import Info
+from aica.graphql.types.records import Record
+from aica.services import projects, records
+
+
+async def _record_events(
+    info: Info, project_id: str, *, completed_only: bool
+) -> AsyncGenerator[Record, None]:
+    actor = await info.context.actor()
+    await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
+    async for message in info.context.runtime.events.subscribe(project_channel(project_id)):
+        if completed_only and message.get("event") != "completed":
+            continue
+        try:
+            record = await records.get_record(actor, str(message.get("recordId")))
+        except NotFound:
+            continue  # deleted since, or not this agent's call
+        yield Record.from_model(record, mask_phone=actor.is_agent)
+
+
+@strawberry.type
+class RecordSubscriptions:
+    @strawberry.subscription(description="Status and progress changes of the project's records.")
+    async def record_updated(
+        self, info: Info, project_id: strawberry.ID
+    ) -> AsyncGenerator[Record, None]:
+        async for record in _record_events(info, project_id, completed_only=False):
+            yield record
+
+    @strawberry.subscription(description="Records of the project as they complete.")
+    async def record_completed(
+        self, info: Info, project_id: strawberry.ID
+    ) -> AsyncGenerator[Record, None]:
+        async for record in _record_events(info, project_id, completed_only=True):
+            yield record

@@ -1,0 +1,97 @@
+"""Audio in (multipart upload, or a file the REST layer staged) and out (stored file info)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from aica.errors import NotFound
+from aica.graphql.context import Info
+from aica.graphql.scalars import JSON
+from aica.graphql.types.records import Record
+from aica.services import records, uploads
+
+_CHUNK = 1 << 20
+CONTENT_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "m4a": "audio/mp4",
+}
+
+
+@strawberry.input
+class UploadRecordInput:
+    project_id: strawberry.ID
+    file: Upload
+    metadata: JSON | None = None
+
+
+@strawberry.input
+class StagedUploadInput:
+    project_id: strawberry.ID
+    staged_file_id: str
+    file_name: str = ""
+    metadata: JSON | None = None
+
+
+@strawberry.type
+class AudioFile:
+    key: str
+    content_type: str
+    size: int | None
+    sha256: str | None
+    file_name: str | None
+
+
+async def _chunks(file: Upload) -> AsyncIterator[bytes]:
+    while chunk := await file.read(_CHUNK):
+        yield chunk
+
+
+@strawberry.type
+class UploadMutations:
+    @strawberry.mutation(description="Upload a recording (GraphQL multipart request spec).")
+    async def upload_record(self, info: Info, input: UploadRecordInput) -> Record:
+        actor = await info.context.actor()
+        runtime = info.context.runtime
+        metadata = uploads.parse_metadata(input.metadata)
+        await uploads.check_can_upload(actor, input.project_id)
+        staged = await runtime.storage.stage(_chunks(input.file), runtime.settings.max_upload_bytes)
+        upload = uploads.Upload(input.project_id, staged, input.file.filename or "", metadata)
+        record = await uploads.create_from_upload(actor, runtime.storage, upload)
+        return Record.from_model(record, mask_phone=False)
+
+    @strawberry.mutation(description="Create a record from a file the REST upload route staged.")
+    async def create_record_from_staged_file(self, info: Info, input: StagedUploadInput) -> Record:
+        actor = await info.context.actor()
+        storage = info.context.runtime.storage
+        try:
+            staged = storage.staged(input.staged_file_id)
+            metadata = uploads.parse_metadata(input.metadata)
+        except Exception:
+            await storage.discard(input.staged_file_id)
+            raise
+        upload = uploads.Upload(input.project_id, staged, input.file_name, metadata)
+        record = await uploads.create_from_upload(actor, storage, upload)
+        return Record.from_model(record, mask_phone=False)
+
+
+@strawberry.type
+class AudioQueries:
+    @strawberry.field(description="Where the record's audio is stored, for streaming it.")
+    async def record_audio(self, info: Info, id: strawberry.ID) -> AudioFile:
+        actor = await info.context.actor()
+        record = await records.get_record(actor, id)
+        if record.audio_key is None or record.format is None:
+            raise NotFound("The record has no audio yet")
+        return AudioFile(
+            key=record.audio_key,
+            content_type=CONTENT_TYPES.get(record.format, "application/octet-stream"),
+            size=record.size,
+            sha256=record.sha256,
+            file_name=record.file_name,
+        )

@@ -1,0 +1,163 @@
+"""Fetching ingested recordings: streamed, size- and time-limited, public addresses only.
+
+Each hop (redirects included) is resolved first and connected to by the address we checked,
+so a host cannot pass the check and then resolve somewhere private (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json as json_module
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from aica.errors import AicaError, PayloadTooLarge
+from aica.storage import StagedFile, Storage
+
+MAX_REDIRECTS = 5
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+_CHUNK = 1 << 16
+
+
+class DownloadFailed(AicaError):
+    """The URL will not give us the recording (refused, 4xx, not audio): retrying won't help."""
+
+    code = "DOWNLOAD_FAILED"
+
+
+class DownloadUnavailable(Exception):
+    """A failure that may pass (timeout, 5xx, connection reset): the job is retried."""
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Public addresses always; private ones only when allowed, all or by network."""
+
+    allow_private: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_settings(cls, allow_private: bool, networks: list[str]) -> AddressPolicy:
+        return cls(allow_private, tuple(ipaddress.ip_network(n) for n in networks))
+
+    def permits(self, address: IPAddress) -> bool:
+        return (
+            address.is_global
+            or self.allow_private
+            or any(address in network for network in self.allowed_networks)
+        )
+
+
+async def _checked_address(host: str, port: int, policy: AddressPolicy) -> str:
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DownloadUnavailable(f"cannot resolve {host}: {exc.strerror}") from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    refused = [a for a in addresses if not policy.permits(a)]
+    if refused:
+        raise DownloadFailed(
+            f"Refused to download from {host}: it resolves to a non-public address ({refused[0]})"
+        )
+    return str(addresses[0])
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, object]]:
+    """The URL with its host replaced by ``address``; Host header and TLS name keep the host."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    pinned = parts._replace(netloc=netloc).geturl()
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    return pinned, {"Host": host_header}, {"sni_hostname": host}
+
+
+async def _open(
+    client: httpx.AsyncClient, url: str, policy: AddressPolicy, json: Any = None
+) -> httpx.Response:
+    """GET (or POST ``json``) ``url``, checking every hop; POSTs are not redirected."""
+    method = "GET" if json is None else "POST"
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DownloadFailed(f"Only http(s) URLs can be downloaded, not {url[:200]!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = await _checked_address(parts.hostname, port, policy)
+        pinned, headers, extensions = _pinned(url, address)
+        request = client.build_request(
+            method, pinned, headers=headers, extensions=extensions, json=json
+        )
+        response = await client.send(request, stream=True)
+        if response.is_redirect and "location" in response.headers and method == "GET":
+            await response.aclose()
+            url = urljoin(url, response.headers["location"])
+            continue
+        return response
+    raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects")
+
+
+async def download(
+    url: str,
+    storage: Storage,
+    *,
+    limit: int,
+    time_limit: float,
+    policy: AddressPolicy,
+) -> StagedFile:
+    """Stream ``url`` into staging; the caller owns the staged file."""
+    try:
+        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
+            response = await _open(client, url, policy)
+            try:
+                _raise_for_status(response)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise PayloadTooLarge(f"The recording is larger than {limit} bytes")
+                return await storage.stage(_body(response), limit)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise DownloadUnavailable(f"Download timed out after {time_limit:g} s") from None
+    except httpx.TransportError as exc:
+        raise DownloadUnavailable(f"Download failed: {type(exc).__name__}: {exc}") from exc
+
+
+async def post_json(url: str, payload: Any, *, time_limit: float, policy: AddressPolicy) -> Any:
+    """Call a JSON API (a CRM's REST method) under the same address policy as downloads."""
+    try:
+        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
+            response = await _open(client, url, policy, json=payload)
+            try:
+                _raise_for_status(response)
+                body = await response.aread()
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise DownloadUnavailable(f"{url} did not answer in {time_limit:g} s") from None
+    except httpx.TransportError as exc:
+        raise DownloadUnavailable(f"Request failed: {type(exc).__name__}: {exc}") from exc
+    try:
+        return json_module.loads(body)
+    except ValueError:
+        raise DownloadFailed("The server's answer is not JSON") from None
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code >= 500 or response.status_code == 429:
+        raise DownloadUnavailable(f"HTTP {response.status_code} from the server")
+    if response.status_code >= 400:
+        raise DownloadFailed(f"HTTP {response.status_code} from {response.url.path}")
+
+
+async def _body(response: httpx.Response) -> AsyncIterator[bytes]:
+    async for chunk in response.aiter_bytes(_CHUNK):
+        yield chunk

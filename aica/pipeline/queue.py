@@ -1,0 +1,39 @@
+"""The job queue (pgqueuer on our PostgreSQL): enqueue inside the caller's transaction.
+
+Enqueueing on the ORM's transaction means a record and its job commit together: no record
+without a job after a crash, no job for a record that was rolled back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgqueuer import Queries
+from pgqueuer.ports.driver import Driver
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+PROCESS_RECORD = "process_record"
+
+
+class OrmDriver(Driver):
+    """Just enough of pgqueuer's driver to enqueue through a Tortoise connection."""
+
+    def __init__(self, client: BaseDBAsyncClient) -> None:
+        self._client = client
+
+    async def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
+        rows: list[dict[str, Any]] = await self._client.execute_query_dict(query, list(args))
+        return rows
+
+    async def execute(self, query: str, *args: object) -> str:
+        await self._client.execute_query(query, list(args))
+        return ""
+
+
+async def enqueue_record(record_id: str, client: BaseDBAsyncClient | None = None) -> None:
+    """Queue the pipeline for ``record_id``; a job already waiting for it is not duplicated."""
+    queries = Queries(OrmDriver(client or Tortoise.get_connection("default")))
+    await queries.enqueue(
+        PROCESS_RECORD, record_id.encode(), dedupe_key=record_id, on_conflict="skip"
+    )

@@ -1,0 +1,169 @@
+"""Bitrix24 telephony: connections, call-end events, and finding the call's recording.
+
+Bitrix24 posts ``ONVOXIMPLANTCALLEND`` without a signature and without the recording; the
+event is trusted when its ``auth[application_token]`` matches the portal's saved connection,
+and the pipeline asks the portal's REST API for the recording once it is attached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
+from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
+from aica.pipeline.queue import enqueue_record
+from aica.services.access import Actor
+from aica.services.projects import get_project
+
+CALL_END = "ONVOXIMPLANTCALLEND"
+_DOMAIN = re.compile(r"^[a-z0-9.-]+(:\d+)?$")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def save_connection(
+    actor: Actor,
+    *,
+    project_id: str,
+    domain: str,
+    application_token: str,
+    rest_url: str | None,
+    missed_calls: MissedCalls,
+) -> Bitrix24Connection:
+    """Create or update the connection of a portal (one org per portal)."""
+    actor.require(Role.admin, "connect Bitrix24")
+    await get_project(actor, project_id)
+    domain = domain.strip().lower()
+    if not _DOMAIN.match(domain):
+        raise BadInput(
+            "domain must be the portal's host, e.g. company.bitrix24.com", field="domain"
+        )
+    if len(application_token.strip()) < 8:
+        raise BadInput(
+            "applicationToken must be the app's token from Bitrix24", field="applicationToken"
+        )
+    if rest_url is not None and urlsplit(rest_url).scheme not in ("http", "https"):
+        raise BadInput("restUrl must be an http(s) URL", field="restUrl")
+    values = {
+        "project_id": project_id,
+        "application_token_hash": _hash(application_token.strip()),
+        "rest_url": rest_url,
+        "missed_calls": missed_calls,
+    }
+    existing = await Bitrix24Connection.get_or_none(domain=domain)
+    if existing is not None and existing.org_id != actor.org_id:
+        raise Conflict("This Bitrix24 portal is connected to another organization")
+    if existing is not None:
+        await existing.update_from_dict(values).save()
+        return existing
+    try:
+        return await Bitrix24Connection.create(org_id=actor.org_id, domain=domain, **values)
+    except IntegrityError:
+        raise Conflict("This Bitrix24 portal was connected concurrently") from None
+
+
+async def list_connections(actor: Actor) -> list[Bitrix24Connection]:
+    actor.require(Role.admin, "see Bitrix24 connections")
+    return await Bitrix24Connection.filter(org_id=actor.org_id).order_by("created_at")
+
+
+async def delete_connection(actor: Actor, connection_id: str) -> Bitrix24Connection:
+    actor.require(Role.admin, "disconnect Bitrix24")
+    connection = await Bitrix24Connection.get_or_none(pk=connection_id, org_id=actor.org_id)
+    if connection is None:
+        raise NotFound.of("Bitrix24 connection")
+    await connection.delete()
+    return connection
+
+
+async def authenticate_event(event: dict[str, Any]) -> Bitrix24Connection:
+    auth = event.get("auth")
+    auth = auth if isinstance(auth, dict) else {}
+    domain = str(auth.get("domain") or "").strip().lower()
+    token = str(auth.get("application_token") or "")
+    connection = await Bitrix24Connection.get_or_none(domain=domain) if domain else None
+    if connection is None or not hmac.compare_digest(
+        _hash(token), connection.application_token_hash
+    ):
+        raise Unauthenticated("Unknown Bitrix24 portal or wrong application token")
+    return connection
+
+
+def _text(data: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value not in (None, ""):
+            return str(value)[:200]
+    return None
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+async def ingest_event(event: dict[str, Any]) -> Record | None:
+    """Record a finished call; ``None`` for a missed call the connection skips."""
+    if str(event.get("event", "")).upper() != CALL_END:
+        raise BadInput(f"Only {CALL_END} events are accepted", field="event")
+    connection = await authenticate_event(event)
+    data = event.get("data")
+    data = data if isinstance(data, dict) else {}
+    call_id = _text(data, "CALL_ID")
+    if call_id is None:
+        raise BadInput("The event has no data[CALL_ID]", field="data.CALL_ID")
+    failed_code = _text(data, "CALL_FAILED_CODE") or "200"
+    missed = failed_code != "200"
+    if missed and connection.missed_calls is MissedCalls.skip:
+        return None
+    key = {"org_id": connection.org_id, "source": RecordSource.ingest, "external_id": call_id}
+    existing = await Record.get_or_none(**key)
+    if existing is not None:
+        return existing
+    auth = event.get("auth") if isinstance(event.get("auth"), dict) else {}
+    record = Record(
+        **key,
+        project_id=connection.project_id,
+        agent_external_id=_text(data, "PORTAL_USER_ID", "ACCOUNT_USER_ID"),
+        customer_phone=_text(data, "PHONE_NUMBER"),
+        duration=_seconds(data.get("CALL_DURATION")),
+        audio_url=_text(data, "CALL_RECORD_URL"),
+        metadata={
+            "bitrix24": {
+                "domain": connection.domain,
+                "callId": call_id,
+                "callType": _text(data, "CALL_TYPE"),
+                "callStartDate": _text(data, "CALL_START_DATE"),
+                "failedCode": failed_code,
+            }
+        },
+        source_auth={
+            "bitrix24ConnectionId": connection.id,
+            "clientEndpoint": auth.get("client_endpoint"),
+            "accessToken": auth.get("access_token"),
+        },
+    )
+    if missed:
+        record.status = RecordStatus.failed
+        record.error = f"Missed call (Bitrix24 CALL_FAILED_CODE {failed_code}): no recording"
+        record.completed_at = datetime.now(UTC)
+    try:
+        async with in_transaction() as db:
+            await record.save(using_db=db)
+            if not missed:
+                await enqueue_record(record.id, db)
+    except IntegrityError:  # the same event delivered twice at once
+        return await Record.get(**key)
+    return record

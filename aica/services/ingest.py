@@ -1,0 +1,64 @@
+"""Records that arrive by webhook: the audio is fetched later by the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from aica.errors import BadInput
+from aica.models import Record, RecordSource, Role
+from aica.pipeline.queue import enqueue_record
+from aica.services.access import Actor
+from aica.services.projects import get_project
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    project_id: str
+    audio_url: str
+    external_id: str
+    agent_name: str | None = None
+    agent_external_id: str | None = None
+    customer_phone: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate(ingest: Ingest) -> None:
+    parts = urlsplit(ingest.audio_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput("audioUrl must be an http(s) URL", field="audioUrl")
+    if len(ingest.audio_url) > 4000:
+        raise BadInput("audioUrl is longer than 4000 characters", field="audioUrl")
+    if not ingest.external_id.strip() or len(ingest.external_id) > 200:
+        raise BadInput("externalId must be 1-200 characters", field="externalId")
+
+
+async def ingest_record(actor: Actor, ingest: Ingest) -> Record:
+    """Create the record and queue its download; a repeated delivery returns the first one."""
+    actor.require(Role.admin, "ingest recordings")
+    _validate(ingest)
+    await get_project(actor, ingest.project_id)
+    key = {"org_id": actor.org_id, "source": RecordSource.ingest, "external_id": ingest.external_id}
+    existing = await Record.get_or_none(**key)
+    if existing is not None:
+        return existing
+    try:
+        async with in_transaction() as connection:
+            record = await Record.create(
+                **key,
+                project_id=ingest.project_id,
+                audio_url=ingest.audio_url,
+                agent_name=ingest.agent_name,
+                agent_external_id=ingest.agent_external_id,
+                customer_phone=ingest.customer_phone,
+                metadata=ingest.metadata,
+                using_db=connection,
+            )
+            await enqueue_record(record.id, connection)
+    except IntegrityError:  # the same delivery, concurrently
+        return await Record.get(**key)
+    return record

@@ -1,0 +1,165 @@
+"""The GraphQL WebSocket: graphql-transport-ws only, auth in connection_init, Origin checked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin, Subprotocol
+
+from aica.models import Project
+from tests import conftest
+from tests.conftest import Tenant, running_server
+
+TRANSPORT_WS = Subprotocol("graphql-transport-ws")
+LEGACY_WS = Subprotocol("graphql-ws")
+PROJECTS = "query Projects { projects { total items { name } } }"
+TIMEOUT = 5
+
+
+def open_ws(
+    base_url: str, protocol: Subprotocol = TRANSPORT_WS, origin: str | None = None
+) -> connect:
+    url = base_url.replace("http://", "ws://", 1) + "/graphql"
+    return connect(
+        url,
+        subprotocols=[protocol],
+        origin=Origin(origin) if origin else None,
+        open_timeout=TIMEOUT,
+    )
+
+
+async def send(ws: ClientConnection, message: dict[str, Any]) -> None:
+    await ws.send(json.dumps(message))
+
+
+async def receive(ws: ClientConnection) -> dict[str, Any]:
+    async with asyncio.timeout(TIMEOUT):
+        message: dict[str, Any] = json.loads(await ws.recv())
+    return message
+
+
+async def init(ws: ClientConnection, payload: dict[str, Any] | None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "connection_init"}
+    if payload is not None:  # the protocol makes the payload optional
+        message["payload"] = payload
+    await send(ws, message)
+    return await receive(ws)
+
+
+async def close_code_after_init(ws: ClientConnection, payload: dict[str, Any] | None) -> int:
+    """Sends connection_init and expects the server to close instead of acknowledging."""
+    with pytest.raises(ConnectionClosed) as closed:
+        message = await init(ws, payload)
+        pytest.fail(f"expected the connection to close, got {message}")
+    assert closed.value.rcvd is not None, "the server did not close the connection"
+    return closed.value.rcvd.code
+
+
+def auth_payload(tenant: Tenant, *, token: str | None = None) -> dict[str, Any]:
+    return {"authorization": f"Bearer {token or tenant.owner.token}", "orgId": tenant.org_id}
+
+
+async def test_valid_connection_init_is_acknowledged(base_url: str, tenant: Tenant) -> None:
+    async with open_ws(base_url) as ws:
+        assert ws.subprotocol == TRANSPORT_WS
+        assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
+
+
+async def test_operations_on_the_socket_act_in_the_org_from_connection_init(
+    base_url: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    await Project.create(org_id=tenant.org_id, name="Mine")
+    await Project.create(org_id=other_tenant.org_id, name="Theirs")
+
+    async with open_ws(base_url) as ws:
+        assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
+        await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": PROJECTS}})
+        result = await receive(ws)
+
+    assert result["type"] == "next", result
+    assert result["payload"]["data"]["projects"] == {"total": 1, "items": [{"name": "Mine"}]}
+
+
+async def test_bare_token_without_bearer_prefix_is_accepted(base_url: str, tenant: Tenant) -> None:
+    payload = {"authorization": tenant.owner.token, "orgId": tenant.org_id}
+    async with open_ws(base_url) as ws:
+        assert (await init(ws, payload))["type"] == "connection_ack"
+
+
+async def test_invalid_token_closes_with_4403(base_url: str, tenant: Tenant) -> None:
+    forged = "aica_pt_" + secrets.token_urlsafe(32)
+    async with open_ws(base_url) as ws:
+        assert await close_code_after_init(ws, auth_payload(tenant, token=forged)) == 4403
+
+
+@pytest.mark.parametrize("payload", [None, {}], ids=["no-payload", "empty-payload"])
+async def test_missing_credentials_close_with_4403(
+    base_url: str, payload: dict[str, Any] | None
+) -> None:
+    async with open_ws(base_url) as ws:
+        assert await close_code_after_init(ws, payload) == 4403
+
+
+async def test_missing_org_closes_with_4403(base_url: str, tenant: Tenant) -> None:
+    payload = {"authorization": f"Bearer {tenant.owner.token}"}
+    async with open_ws(base_url) as ws:
+        assert await close_code_after_init(ws, payload) == 4403
+
+
+async def test_org_the_user_is_not_a_member_of_closes_with_4403(
+    base_url: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    payload = {"authorization": f"Bearer {tenant.owner.token}", "orgId": other_tenant.org_id}
+    async with open_ws(base_url) as ws:
+        assert await close_code_after_init(ws, payload) == 4403
+
+
+async def test_operation_before_connection_init_is_refused(base_url: str) -> None:
+    async with open_ws(base_url) as ws:
+        await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": PROJECTS}})
+        with pytest.raises(ConnectionClosed) as closed:
+            message = await receive(ws)
+            pytest.fail(f"expected the connection to close, got {message}")
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+
+
+async def test_legacy_graphql_ws_protocol_is_refused(base_url: str, tenant: Tenant) -> None:
+    async with open_ws(base_url, LEGACY_WS) as ws:
+        assert ws.subprotocol is None
+        assert await close_code_after_init(ws, auth_payload(tenant)) == 4406
+
+
+async def test_foreign_origin_is_rejected_at_the_handshake(base_url: str) -> None:
+    with pytest.raises(InvalidStatus) as rejected:
+        async with open_ws(base_url, origin="https://evil.example"):
+            pass
+    assert rejected.value.response.status_code == 403
+
+
+async def test_no_origin_is_accepted(base_url: str, tenant: Tenant) -> None:
+    async with open_ws(base_url, origin=None) as ws:
+        assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
+
+
+async def test_same_origin_is_accepted(base_url: str, tenant: Tenant) -> None:
+    async with open_ws(base_url, origin=base_url) as ws:
+        assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
+
+
+async def test_configured_allowed_origin_is_accepted(
+    base_url: str, database_url: str, tenant: Tenant
+) -> None:
+    settings = conftest.make_settings(allowed_origins=["https://dash.example.com"])
+    async with running_server(settings, database_url, lifespan="off") as other:
+        async with open_ws(other, origin="https://dash.example.com") as ws:
+            assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
+        with pytest.raises(InvalidStatus):
+            async with open_ws(other, origin="https://evil.example"):
+                pass

@@ -1,0 +1,366 @@
+"""Upload and ingest through the running service to a transcript, live over the WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aica.models import Record, RecordStatus, Transcript
+from tests.audio import AudioFactory
+from tests.conftest import DATA_DIR, Tenant, assert_rest_error, make_project
+from tests.http_fixtures import audio_host, serving
+from tests.ws import subscriptions
+
+GREETING = "Hello, thank you for calling support. How can I help you today?"
+RECORD_UPDATED = """
+subscription Updated($projectId: ID!) {
+  recordUpdated(projectId: $projectId) { id status progress stage }
+}
+"""
+RECORD_COMPLETED = """
+subscription Completed($projectId: ID!) {
+  recordCompleted(projectId: $projectId) { id status progress completedAt language }
+}
+"""
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
+    return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    project_id: str,
+    path: Path,
+    metadata: str = '{"agentName": "John Smith", "customerPhone": "+15551234567"}',
+) -> httpx.Response:
+    content = await asyncio.to_thread(path.read_bytes)
+    return await client.post(
+        "/api/v1/records/upload",
+        headers=tenant.headers,
+        files={"file": (path.name, content, "application/octet-stream")},
+        data={"projectId": project_id, "metadata": metadata},
+    )
+
+
+async def finished(client: httpx.AsyncClient, tenant: Tenant, record_id: str) -> dict[str, Any]:
+    """Polls like an integration would, until the record completes or fails."""
+    async with asyncio.timeout(180):
+        while True:
+            response = await client.get(f"/api/v1/records/{record_id}", headers=tenant.headers)
+            data: dict[str, Any] = response.json()["data"]
+            if data["status"] in ("completed", "failed"):
+                return data
+            await asyncio.sleep(0.25)
+
+
+def stored_files() -> list[Path]:
+    return [p for p in DATA_DIR.rglob("*") if p.is_file()]
+
+
+async def test_uploaded_call_is_transcribed_and_its_progress_is_pushed_live(
+    client: httpx.AsyncClient, base_url: str, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    async with subscriptions(base_url, f"Bearer {tenant.owner.token}", tenant.org_id) as live:
+        await live.subscribe(RECORD_UPDATED, {"projectId": project.id})
+        await live.subscribe(RECORD_COMPLETED, {"projectId": project.id})
+        await asyncio.sleep(0.2)  # let the server start both subscriptions
+
+        response = await upload(client, tenant, project.id, audio.encoded(GREETING, "mp3"))
+        assert response.status_code == 201, response.text
+        created = response.json()["data"]
+        assert set(created) == {"id", "status", "projectId", "createdAt"}
+        assert created["status"] == "pending"
+
+        completed = await live.until(lambda p: "recordCompleted" in p["data"])
+
+    record = completed["data"]["recordCompleted"]
+    assert record["id"] == created["id"]
+    assert (record["status"], record["progress"], record["language"]) == ("completed", 100, "en")
+    assert record["completedAt"].endswith("Z")
+
+    transcript = await client.get(
+        f"/api/v1/records/{created['id']}/transcript", headers=tenant.headers
+    )
+    body = transcript.json()["data"]
+    assert body["language"] == "en"
+    assert {"thank", "calling", "support", "help"} <= set(words(body["text"]))
+    segment = body["segments"][0]
+    assert segment["speaker"] == "unknown" and segment["channel"] == 0
+    assert segment["words"] and all(w["start"] <= w["end"] for w in segment["words"])
+
+
+async def test_transcript_of_another_org_is_not_found(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    created = (await upload(client, tenant, project.id, audio.speech(GREETING))).json()["data"]
+    await finished(client, tenant, created["id"])
+    for path in ("transcript", "audio"):
+        response = await client.get(
+            f"/api/v1/records/{created['id']}/{path}", headers=other_tenant.headers
+        )
+        assert_rest_error(response, 404, "NOT_FOUND")
+
+
+async def test_subscription_to_another_orgs_project_is_refused(
+    base_url: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    async with subscriptions(
+        base_url, f"Bearer {other_tenant.owner.token}", other_tenant.org_id
+    ) as live:
+        await live.subscribe(RECORD_UPDATED, {"projectId": project.id})
+        message = await live.receive()
+    assert message["type"] in ("error", "next"), message
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("fmt", ["wav", "ogg", "flac", "m4a"])
+async def test_every_accepted_format_is_stored_with_its_sniffed_format(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory, fmt: str
+) -> None:
+    project = await make_project(tenant.org_id)
+    path = audio.encoded("Please hold the line.", fmt)
+    renamed = path.with_name(f"misleading-{fmt}.bin")
+    renamed.write_bytes(path.read_bytes())
+    created = (await upload(client, tenant, project.id, renamed)).json()["data"]
+    record = await Record.get(pk=created["id"])
+    assert record.format == fmt
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record.size == path.stat().st_size
+
+
+# --- bad uploads: a clear 4xx, and nothing kept ------------------------------------------
+
+
+def text_as_wav(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.wav"
+    path.write_text("These are meeting notes, not audio.\n" * 20)
+    return path
+
+
+def empty_file(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.wav"
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "code"),
+    [
+        (text_as_wav, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (empty_file, 400, "BAD_USER_INPUT"),
+    ],
+)
+async def test_bad_files_are_rejected_and_leave_no_file_and_no_row(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    tmp_path: Path,
+    make: Any,
+    status: int,
+    code: str,
+) -> None:
+    project = await make_project(tenant.org_id)
+    before = stored_files()
+    response = await upload(client, tenant, project.id, make(tmp_path))
+    assert_rest_error(response, status, code)
+    assert stored_files() == before
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+async def test_truncated_mp3_is_rejected(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory, tmp_path: Path
+) -> None:
+    project = await make_project(tenant.org_id)
+    whole = audio.encoded(GREETING, "mp3").read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole[: len(whole) // 3])
+    error = assert_rest_error(await upload(client, tenant, project.id, cut), 400, "BAD_USER_INPUT")
+    assert error.get("reason") in ("truncated", "undecodable")
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "code"),
+    [
+        ({"projectId": "proj_doesnotexist"}, 404, "NOT_FOUND"),
+        ({"metadata": "{not json"}, 400, "BAD_USER_INPUT"),
+        ({"metadata": '["a list"]'}, 400, "BAD_USER_INPUT"),
+        ({"projectId": None}, 400, "BAD_USER_INPUT"),
+    ],
+)
+async def test_bad_upload_fields_are_rejected_and_leave_nothing(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    audio: AudioFactory,
+    fields: dict[str, str | None],
+    status: int,
+    code: str,
+) -> None:
+    project = await make_project(tenant.org_id)
+    data = {"projectId": project.id, "metadata": "{}", **fields}
+    before = stored_files()
+    response = await client.post(
+        "/api/v1/records/upload",
+        headers=tenant.headers,
+        files={"file": ("call.wav", audio.speech(GREETING).read_bytes(), "audio/wav")},
+        data={k: v for k, v in data.items() if v is not None},
+    )
+    assert_rest_error(response, status, code)
+    assert stored_files() == before
+    assert not await Record.filter(org_id=tenant.org_id).exists()
+
+
+async def test_upload_into_another_orgs_project_is_not_found(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, audio: AudioFactory
+) -> None:
+    theirs = await make_project(other_tenant.org_id)
+    response = await upload(client, tenant, theirs.id, audio.speech(GREETING))
+    assert_rest_error(response, 404, "NOT_FOUND")
+    assert not await Record.filter(project_id=theirs.id).exists()
+
+
+async def test_upload_without_a_file_part_is_bad_input(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    response = await client.post(
+        "/api/v1/records/upload",
+        headers=tenant.headers,
+        files={"other": ("x.txt", b"x", "text/plain")},
+        data={"projectId": project.id},
+    )
+    assert_rest_error(response, 400, "BAD_USER_INPUT")
+
+
+async def test_upload_that_is_not_multipart_is_415(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    response = await client.post(
+        "/api/v1/records/upload", headers=tenant.headers, json={"file": "x"}
+    )
+    assert_rest_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+# --- audio streaming ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def stored(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> tuple[str, bytes]:
+    project = await make_project(tenant.org_id)
+    path = audio.speech(GREETING)
+    created = (await upload(client, tenant, project.id, path)).json()["data"]
+    return created["id"], path.read_bytes()
+
+
+async def test_audio_streams_whole_with_type_and_etag(
+    client: httpx.AsyncClient, tenant: Tenant, stored: tuple[str, bytes]
+) -> None:
+    record_id, data = stored
+    response = await client.get(f"/api/v1/records/{record_id}/audio", headers=tenant.headers)
+    assert response.status_code == 200
+    assert response.content == data
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.headers["etag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    assert response.headers["accept-ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-9", slice(0, 10)),
+        ("bytes=100-", slice(100, None)),
+        ("bytes=-10", slice(-10, None)),
+    ],
+)
+async def test_audio_byte_ranges_return_206_with_exactly_those_bytes(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    stored: tuple[str, bytes],
+    header: str,
+    expected: slice,
+) -> None:
+    record_id, data = stored
+    response = await client.get(
+        f"/api/v1/records/{record_id}/audio", headers={**tenant.headers, "Range": header}
+    )
+    assert response.status_code == 206
+    assert response.content == data[expected]
+    assert response.headers["content-range"].endswith(f"/{len(data)}")
+
+
+async def test_audio_range_beyond_the_end_is_416(
+    client: httpx.AsyncClient, tenant: Tenant, stored: tuple[str, bytes]
+) -> None:
+    record_id, data = stored
+    response = await client.get(
+        f"/api/v1/records/{record_id}/audio",
+        headers={**tenant.headers, "Range": f"bytes={len(data) + 10}-"},
+    )
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{len(data)}"
+
+
+async def test_deleting_a_record_removes_its_audio_file(
+    client: httpx.AsyncClient, tenant: Tenant, stored: tuple[str, bytes]
+) -> None:
+    record_id, _ = stored
+    record = await Record.get(pk=record_id)
+    path = DATA_DIR / "audio" / (record.audio_key or "")
+    assert path.is_file()
+    response = await client.delete(f"/api/v1/records/{record_id}", headers=tenant.headers)
+    assert response.status_code == 204
+    assert not path.exists()
+    assert not await Transcript.filter(record_id=record_id).exists()
+
+
+# --- ingest: the pipeline downloads -------------------------------------------------------
+
+
+@pytest.fixture
+async def host(audio: AudioFactory) -> AsyncIterator[str]:
+    async with serving(audio_host({"call.flac": audio.encoded(GREETING, "flac")})) as url:
+        yield url
+
+
+async def test_ingested_url_is_downloaded_and_transcribed(
+    client: httpx.AsyncClient, tenant: Tenant, host: str
+) -> None:
+    project = await make_project(tenant.org_id)
+    body = {"projectId": project.id, "audioUrl": f"{host}/files/call.flac", "externalId": "c-1"}
+    created = await client.post("/api/v1/records/ingest", json=body, headers=tenant.headers)
+    record = await finished(client, tenant, created.json()["data"]["id"])
+    assert record["status"] == "completed", record
+    assert record["format"] == "flac"
+    transcript = await Transcript.get(record_id=record["id"])
+    assert {"thank", "calling"} <= set(words(transcript.text))
+
+
+async def test_ingested_url_that_404s_fails_the_record_with_the_reason(
+    client: httpx.AsyncClient, tenant: Tenant, host: str
+) -> None:
+    project = await make_project(tenant.org_id)
+    body = {"projectId": project.id, "audioUrl": f"{host}/files/gone.mp3", "externalId": "c-2"}
+    created = await client.post("/api/v1/records/ingest", json=body, headers=tenant.headers)
+    record = await finished(client, tenant, created.json()["data"]["id"])
+    assert record["status"] == "failed"
+    assert "HTTP 404" in record["error"]
+    assert (await Record.get(pk=record["id"])).status == RecordStatus.failed
