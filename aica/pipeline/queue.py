@@ -6,7 +6,7 @@ without a job after a crash, no job for a record that was rolled back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pgqueuer import Queries
 from pgqueuer.ports.driver import Driver
@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 PROCESS_RECORD = "process_record"
 
 
-class OrmDriver(Driver):
+class OrmDriver:
     """Just enough of pgqueuer's driver to enqueue through a Tortoise connection."""
 
     def __init__(self, client: BaseDBAsyncClient) -> None:
@@ -33,7 +33,8 @@ class OrmDriver(Driver):
 
 async def enqueue_record(record_id: str, client: BaseDBAsyncClient | None = None) -> None:
     """Queue the pipeline for ``record_id``; a job already waiting for it is not duplicated."""
-    queries = Queries(OrmDriver(client or Tortoise.get_connection("default")))
+    driver = OrmDriver(client or Tortoise.get_connection("default"))
+    queries = Queries(cast(Driver, driver))  # enqueue only calls fetch/execute
     await queries.enqueue(
         PROCESS_RECORD, record_id.encode(), dedupe_key=record_id, on_conflict="skip"
     )

@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
 from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
-from aica.pipeline.queue import enqueue_record
 from aica.services.access import Actor
+from aica.services.ingest import create_once
 from aica.services.projects import get_project
 
 CALL_END = "ONVOXIMPLANTCALLEND"
@@ -54,22 +53,23 @@ async def save_connection(
         )
     if rest_url is not None and urlsplit(rest_url).scheme not in ("http", "https"):
         raise BadInput("restUrl must be an http(s) URL", field="restUrl")
-    values = {
-        "project_id": project_id,
-        "application_token_hash": _hash(application_token.strip()),
-        "rest_url": rest_url,
-        "missed_calls": missed_calls,
-    }
-    existing = await Bitrix24Connection.get_or_none(domain=domain)
-    if existing is not None and existing.org_id != actor.org_id:
+    connection = await Bitrix24Connection.get_or_none(domain=domain)
+    if connection is not None and connection.org_id != actor.org_id:
         raise Conflict("This Bitrix24 portal is connected to another organization")
-    if existing is not None:
-        await existing.update_from_dict(values).save()
-        return existing
+    connection = connection or Bitrix24Connection(org_id=actor.org_id, domain=domain)
+    connection.update_from_dict(
+        {
+            "project_id": project_id,
+            "application_token_hash": _hash(application_token.strip()),
+            "rest_url": rest_url,
+            "missed_calls": missed_calls,
+        }
+    )
     try:
-        return await Bitrix24Connection.create(org_id=actor.org_id, domain=domain, **values)
+        await connection.save()
     except IntegrityError:
         raise Conflict("This Bitrix24 portal was connected concurrently") from None
+    return connection
 
 
 async def list_connections(actor: Actor) -> list[Bitrix24Connection]:
@@ -128,13 +128,12 @@ async def ingest_event(event: dict[str, Any]) -> Record | None:
     missed = failed_code != "200"
     if missed and connection.missed_calls is MissedCalls.skip:
         return None
-    key = {"org_id": connection.org_id, "source": RecordSource.ingest, "external_id": call_id}
-    existing = await Record.get_or_none(**key)
-    if existing is not None:
-        return existing
-    auth = event.get("auth") if isinstance(event.get("auth"), dict) else {}
+    auth = event.get("auth")
+    auth = auth if isinstance(auth, dict) else {}
     record = Record(
-        **key,
+        org_id=connection.org_id,
+        source=RecordSource.ingest,
+        external_id=call_id,
         project_id=connection.project_id,
         agent_external_id=_text(data, "PORTAL_USER_ID", "ACCOUNT_USER_ID"),
         customer_phone=_text(data, "PHONE_NUMBER"),
@@ -159,11 +158,4 @@ async def ingest_event(event: dict[str, Any]) -> Record | None:
         record.status = RecordStatus.failed
         record.error = f"Missed call (Bitrix24 CALL_FAILED_CODE {failed_code}): no recording"
         record.completed_at = datetime.now(UTC)
-    try:
-        async with in_transaction() as db:
-            await record.save(using_db=db)
-            if not missed:
-                await enqueue_record(record.id, db)
-    except IntegrityError:  # the same event delivered twice at once
-        return await Record.get(**key)
-    return record
+    return await create_once(record)

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput
-from aica.models import Record, RecordSource, Role
+from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.pipeline.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
@@ -42,23 +42,40 @@ async def ingest_record(actor: Actor, ingest: Ingest) -> Record:
     actor.require(Role.admin, "ingest recordings")
     _validate(ingest)
     await get_project(actor, ingest.project_id)
-    key = {"org_id": actor.org_id, "source": RecordSource.ingest, "external_id": ingest.external_id}
-    existing = await Record.get_or_none(**key)
-    if existing is not None:
-        return existing
+    return await create_once(
+        Record(
+            org_id=actor.org_id,
+            source=RecordSource.ingest,
+            external_id=ingest.external_id,
+            project_id=ingest.project_id,
+            audio_url=ingest.audio_url,
+            agent_name=ingest.agent_name,
+            agent_external_id=ingest.agent_external_id,
+            customer_phone=ingest.customer_phone,
+            metadata=ingest.metadata,
+        )
+    )
+
+
+async def create_once(record: Record) -> Record:
+    """Save ``record`` (queueing it unless it is already finished), or return the record that
+    holds its (org, source, externalId): webhook senders deliver at least once."""
+
+    async def existing() -> Record | None:
+        return await Record.get_or_none(
+            org_id=record.org_id, source=record.source, external_id=record.external_id
+        )
+
+    found = await existing()
+    if found is not None:
+        return found
     try:
         async with in_transaction() as connection:
-            record = await Record.create(
-                **key,
-                project_id=ingest.project_id,
-                audio_url=ingest.audio_url,
-                agent_name=ingest.agent_name,
-                agent_external_id=ingest.agent_external_id,
-                customer_phone=ingest.customer_phone,
-                metadata=ingest.metadata,
-                using_db=connection,
-            )
-            await enqueue_record(record.id, connection)
+            await record.save(using_db=connection)
+            if record.status == RecordStatus.pending:
+                await enqueue_record(record.id, connection)
     except IntegrityError:  # the same delivery, concurrently
-        return await Record.get(**key)
+        found = await existing()
+        assert found is not None
+        return found
     return record

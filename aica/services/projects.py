@@ -64,8 +64,10 @@ async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> P
     if changes.name is None:
         raise BadInput("Project name is required", field="name")
     _validate(changes, model)
-    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
-    return await Project.create(org_id=actor.org_id, **fields)
+    project = Project(org_id=actor.org_id)
+    project.update_from_dict({k: v for k, v in _as_fields(changes).items() if v is not None})
+    await project.save()
+    return project
 
 
 async def update_project(

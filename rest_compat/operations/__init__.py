@@ -9,6 +9,7 @@ from pathlib import Path
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     OperationDefinitionNode,
     parse,
@@ -33,7 +34,8 @@ class Operation:
     def root_field(self) -> str:
         """The single top-level field whose value becomes the response's ``data``."""
         selection = self.definition.selection_set.selections[0]
-        return selection.alias.value if selection.alias else selection.name.value  # type: ignore[attr-defined]
+        assert isinstance(selection, FieldNode)
+        return selection.alias.value if selection.alias else selection.name.value
 
 
 @cache

@@ -12,7 +12,7 @@ from aica.graphql.scalars import JSON
 from aica.graphql.types.records import Record
 from aica.services import bitrix24
 
-MissedCalls = strawberry.enum(models.MissedCalls, name="MissedCalls")
+strawberry.enum(models.MissedCalls, name="MissedCalls")
 
 
 @strawberry.type
@@ -21,7 +21,7 @@ class Bitrix24Connection:
     project_id: strawberry.ID
     domain: str
     has_rest_url: bool
-    missed_calls: MissedCalls
+    missed_calls: models.MissedCalls
     created_at: datetime
 
     @classmethod
@@ -45,7 +45,7 @@ class Bitrix24ConnectionInput:
         default=None,
         description="Inbound webhook URL for fetching recordings (else the event's OAuth token).",
     )
-    missed_calls: MissedCalls = models.MissedCalls.skip
+    missed_calls: models.MissedCalls = models.MissedCalls.skip
 
 
 @strawberry.type
@@ -74,9 +74,7 @@ class IntegrationMutations:
         return Bitrix24Connection.from_model(connection)
 
     @strawberry.mutation
-    async def delete_bitrix24_connection(
-        self, info: Info, id: strawberry.ID
-    ) -> Bitrix24Connection:
+    async def delete_bitrix24_connection(self, info: Info, id: strawberry.ID) -> Bitrix24Connection:
         actor = await info.context.actor()
         return Bitrix24Connection.from_model(await bitrix24.delete_connection(actor, id))
 

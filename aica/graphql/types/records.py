@@ -17,10 +17,10 @@ from aica.services.pagination import PageRequest
 if TYPE_CHECKING:
     from aica.graphql.types.projects import Project
 
-RecordStatus = strawberry.enum(models.RecordStatus, name="RecordStatus")
-RecordSource = strawberry.enum(models.RecordSource, name="RecordSource")
-RecordSort = strawberry.enum(records.RecordSort, name="RecordSort")
-SortOrder = strawberry.enum(records.SortOrder, name="SortOrder")
+strawberry.enum(models.RecordStatus, name="RecordStatus")
+strawberry.enum(models.RecordSource, name="RecordSource")
+strawberry.enum(records.RecordSort, name="RecordSort")
+strawberry.enum(records.SortOrder, name="SortOrder")
 
 
 @strawberry.type
@@ -28,7 +28,7 @@ class Record:
     id: strawberry.ID
     project_id: strawberry.ID
     type: str
-    status: RecordStatus
+    status: models.RecordStatus
     progress: int
     stage: str | None = strawberry.field(
         description="While processing: downloading, transcribing, analyzing or indexing."
@@ -41,7 +41,7 @@ class Record:
     customer_phone: str | None = strawberry.field(
         description="Masked (+1***4567) in lists and for agents."
     )
-    source: RecordSource
+    source: models.RecordSource
     external_id: str | None
     file_name: str | None
     format: str | None
@@ -87,7 +87,7 @@ class Record:
             sha256=record.sha256,
             channels=record.channels,
             language=record.language,
-            metadata=_as_dict(record.metadata),
+            metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,
         )
@@ -108,11 +108,11 @@ class RecordQueries:
         self,
         info: Info,
         project_id: strawberry.ID | None = None,
-        status: RecordStatus | None = None,
+        status: models.RecordStatus | None = None,
         from_: Annotated[DateFilter | None, strawberry.argument(name="from")] = None,
         to: DateFilter | None = None,
-        sort: RecordSort = records.RecordSort.createdAt,
-        order: SortOrder = records.SortOrder.desc,
+        sort: records.RecordSort = records.RecordSort.createdAt,
+        order: records.SortOrder = records.SortOrder.desc,
         page: int = 1,
         page_size: int = 20,
     ) -> Paginated[Record]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import cast
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from aica.errors import NotFound
@@ -47,7 +49,7 @@ class AudioFile:
     file_name: str | None
 
 
-async def _chunks(file: Upload) -> AsyncIterator[bytes]:
+async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
     while chunk := await file.read(_CHUNK):
         yield chunk
 
@@ -60,8 +62,9 @@ class UploadMutations:
         runtime = info.context.runtime
         metadata = uploads.parse_metadata(input.metadata)
         await uploads.check_can_upload(actor, input.project_id)
-        staged = await runtime.storage.stage(_chunks(input.file), runtime.settings.max_upload_bytes)
-        upload = uploads.Upload(input.project_id, staged, input.file.filename or "", metadata)
+        file = cast(UploadFile, input.file)  # strawberry's Upload is Starlette's UploadFile here
+        staged = await runtime.storage.stage(_chunks(file), runtime.settings.max_upload_bytes)
+        upload = uploads.Upload(input.project_id, staged, file.filename or "", metadata)
         record = await uploads.create_from_upload(actor, runtime.storage, upload)
         return Record.from_model(record, mask_phone=False)
 

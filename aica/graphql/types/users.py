@@ -13,8 +13,8 @@ from aica.graphql.types.pages import Paginated
 from aica.services import auth, users
 from aica.services.pagination import PageRequest
 
-Role = strawberry.enum(models.Role, name="Role")
-TokenKind = strawberry.enum(models.TokenKind, name="TokenKind")
+strawberry.enum(models.Role, name="Role")
+strawberry.enum(models.TokenKind, name="TokenKind")
 
 
 @strawberry.type
@@ -22,7 +22,7 @@ class User:
     id: strawberry.ID
     email: str
     name: str
-    role: Role
+    role: models.Role
     agent_name: str | None
     agent_external_id: str | None
     created_at: datetime
@@ -61,7 +61,7 @@ class Session:
 class ApiToken:
     id: strawberry.ID
     name: str
-    kind: TokenKind
+    kind: models.TokenKind
     org_id: strawberry.ID | None
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -97,7 +97,7 @@ class CreatableTokenKind(Enum):
 @strawberry.input
 class InviteUserInput:
     email: str
-    role: Role = models.Role.agent
+    role: models.Role = models.Role.agent
     name: str = ""
     agent_name: str | None = None
     agent_external_id: str | None = None
@@ -105,7 +105,7 @@ class InviteUserInput:
 
 @strawberry.input
 class UpdateUserInput:
-    role: Role | None = None
+    role: models.Role | None = None
     agent_name: str | None = None
     agent_external_id: str | None = None
 
