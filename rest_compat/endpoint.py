@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from rest_compat.bodies import read_body
-from rest_compat.errors import RestError, from_graphql_error
+from rest_compat.errors import RestError, coded_error, from_graphql_error
 from rest_compat.multipart import FileStore, read_upload
 from rest_compat.operations import Operation, load
 from rest_compat.routes import Body, RestRoute, Shape
@@ -149,6 +149,11 @@ class RestEndpoint:
     async def handle(self, request: Request) -> Response:
         try:
             return await self.respond(request)
+        except Exception as exc:
+            response = coded_error(exc, request)
+            if response is None:
+                raise
+            return response
         finally:
             staged_id = getattr(request.state, "staged_id", None)
             if staged_id:  # moved into place on success; otherwise nothing must stay behind

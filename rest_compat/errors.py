@@ -66,10 +66,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Errors of the application's own that carry a code (as GraphQL errors do) keep it."""
+def coded_error(exc: Exception, request: Request) -> JSONResponse | None:
+    """An application error raised outside GraphQL (while staging an upload, say) that carries
+    a code the way GraphQL errors do (``extensions["code"]``): answered with that code."""
     extensions = getattr(exc, "extensions", None)
-    if isinstance(extensions, dict) and extensions.get("code") in STATUS_BY_CODE:
-        details = {k: v for k, v in extensions.items() if k != "code"}
-        return envelope(str(extensions["code"]), str(exc), request, **details)
+    if not isinstance(extensions, dict) or extensions.get("code") not in STATUS_BY_CODE:
+        return None
+    details = {k: v for k, v in extensions.items() if k != "code"}
+    return envelope(str(extensions["code"]), str(exc), request, **details)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return envelope("INTERNAL_SERVER_ERROR", "Internal server error", request)

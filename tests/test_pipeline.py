@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,8 +14,15 @@ import httpx
 import pytest
 
 from aica.models import Record, RecordStatus, Transcript
-from tests.audio import AudioFactory
-from tests.conftest import DATA_DIR, Tenant, assert_rest_error, make_project
+from tests.audio import AudioFactory, Turn
+from tests.conftest import (
+    DATA_DIR,
+    Tenant,
+    assert_rest_error,
+    make_project,
+    make_settings,
+    running_server,
+)
 from tests.http_fixtures import audio_host, serving
 from tests.ws import subscriptions
 
@@ -364,3 +372,145 @@ async def test_ingested_url_that_404s_fails_the_record_with_the_reason(
     assert record["status"] == "failed"
     assert "HTTP 404" in record["error"]
     assert (await Record.get(pk=record["id"])).status == RecordStatus.failed
+
+
+# --- size limits, GraphQL multipart, stereo calls ---------------------------------------------
+
+
+@pytest.fixture
+async def small_limit(base_url: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A second API process allowing uploads of at most LIMIT bytes."""
+    settings = make_settings(max_upload_bytes=LIMIT)
+    async with (
+        running_server(settings, database_url, lifespan="off") as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client
+
+
+LIMIT = 50_000
+
+
+async def test_a_file_one_byte_over_the_limit_is_413_and_leaves_nothing(
+    small_limit: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    speech = audio.speech(GREETING).read_bytes()
+    assert len(speech) > LIMIT + 1
+    before = stored_files()
+    response = await small_limit.post(
+        "/api/v1/records/upload",
+        headers=tenant.headers,
+        files={"file": ("call.wav", speech[: LIMIT + 1], "audio/wav")},
+        data={"projectId": project.id},
+    )
+    assert_rest_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert stored_files() == before
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+async def test_the_limit_holds_whatever_content_length_says(
+    small_limit: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A chunked body (no Content-Length) is cut off while streaming."""
+    project = await make_project(tenant.org_id)
+    boundary = "aicaboundary"
+
+    async def body() -> AsyncIterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="projectId"\r\n\r\n'
+            f'{project.id}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="big.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
+        for _ in range(20):
+            yield b"\0" * 10_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = await small_limit.post(
+        "/api/v1/records/upload",
+        headers={**tenant.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body(),
+    )
+    assert_rest_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+UPLOAD_MUTATION = """
+mutation Upload($input: UploadRecordInput!) {
+  uploadRecord(input: $input) { id status format agentName }
+}
+"""
+
+
+async def test_graphql_multipart_upload_creates_a_record(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    """The GraphQL multipart request spec: operations + map + the file part."""
+    project = await make_project(tenant.org_id)
+    operations = {
+        "query": UPLOAD_MUTATION,
+        "variables": {
+            "input": {"projectId": project.id, "file": None, "metadata": {"agentName": "Ann"}}
+        },
+    }
+    response = await client.post(
+        "/graphql",
+        headers=tenant.headers,
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.input.file"]}),
+        },
+        files={"0": ("call.ogg", audio.encoded(GREETING, "ogg").read_bytes(), "audio/ogg")},
+    )
+    assert response.status_code == 200, response.text
+    created = response.json()["data"]["uploadRecord"]
+    assert (created["status"], created["format"], created["agentName"]) == ("pending", "ogg", "Ann")
+
+
+async def test_graphql_upload_of_a_text_file_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
+) -> None:
+    project = await make_project(tenant.org_id)
+    operations = {
+        "query": UPLOAD_MUTATION,
+        "variables": {"input": {"projectId": project.id, "file": None}},
+    }
+    response = await client.post(
+        "/graphql",
+        headers=tenant.headers,
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.input.file"]}),
+        },
+        files={"0": ("notes.wav", text_as_wav(tmp_path).read_bytes(), "audio/wav")},
+    )
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+STEREO = [
+    Turn(0, 0.3, "Good morning, thank you for calling Acme support."),
+    Turn(1, 4.5, "Hi, my internet connection keeps dropping every evening."),
+    Turn(0, 9.5, "I am sorry to hear that, let me check your line right now."),
+]
+
+
+@pytest.mark.parametrize("agent_channel", [0, 1])
+async def test_stereo_call_is_split_into_agent_and_customer_by_the_projects_channel(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory, agent_channel: int
+) -> None:
+    project = await make_project(tenant.org_id, agent_channel=agent_channel)
+    created = (await upload(client, tenant, project.id, audio.call(STEREO))).json()["data"]
+    record = await finished(client, tenant, created["id"])
+    assert record["status"] == "completed" and record["channels"] == 2
+    transcript = (
+        await client.get(f"/api/v1/records/{created['id']}/transcript", headers=tenant.headers)
+    ).json()["data"]
+    by_speaker: dict[str, set[str]] = {}
+    for segment in transcript["segments"]:
+        by_speaker.setdefault(segment["speaker"], set()).update(words(segment["text"]))
+    left, right = ("agent", "customer") if agent_channel == 0 else ("customer", "agent")
+    assert {"morning", "support"} <= by_speaker[left]
+    assert {"internet", "evening"} <= by_speaker[right]
+    starts = [s["start"] for s in transcript["segments"]]
+    assert starts == sorted(starts)
