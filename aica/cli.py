@@ -1,16 +1,18 @@
-"""The ``aica`` command: serve | migrate | bootstrap | token | export-schema."""
+"""The ``aica`` command: serve | worker | migrate | bootstrap | token | export-schema | upload."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import asyncpg
+import httpx
 import typer
 import uvicorn
 from tortoise import Tortoise
@@ -18,7 +20,7 @@ from tortoise import Tortoise
 from aica import db
 from aica.config import Settings
 from aica.errors import AicaError
-from aica.models import Role, TokenKind, User
+from aica.models import TokenKind, User
 from aica.observability import configure_logging
 from aica.services import auth, orgs
 
@@ -119,6 +121,56 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run pipeline consumers only (no HTTP); start as many as the machines allow."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    url = _database(settings)
+
+    async def nothing() -> None:
+        return None
+
+    _run_with_db(settings, nothing, url)  # migrations first, like serve
+    from aica.pipeline.worker import run_worker
+
+    with contextlib.suppress(KeyboardInterrupt):  # SIGTERM/Ctrl-C: consumers have stopped
+        asyncio.run(run_worker(settings, url))
+
+
+@app.command()
+def upload(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    project: Annotated[str, typer.Option("--project", help="The project's id (proj_...).")],
+    wait: Annotated[bool, typer.Option(help="Follow the records until they finish.")] = False,
+    metadata: Annotated[str, typer.Option(help="JSON object stored with each record.")] = "{}",
+    url: Annotated[str, typer.Option(envvar="AICA_URL", help="The service.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    token: Annotated[str, typer.Option(envvar="AICA_TOKEN", help="A bearer token.")] = "",
+    org: Annotated[str, typer.Option(envvar="AICA_ORG_ID", help="The organization.")] = "",
+) -> None:
+    """Upload recordings to a running service and print their record ids."""
+    from aica.client import Client, ServiceError
+
+    if not token or not org:
+        raise _fail("set --token and --org (or AICA_TOKEN and AICA_ORG_ID)")
+    client = Client(url, token, org)
+    try:
+        uploaded = client.upload(files, project, metadata)
+        for item in uploaded:
+            typer.echo(f"{item.record_id}\t{item.path}")
+        if wait:
+            states = client.wait(uploaded)
+            failed = {k: v for k, v in states.items() if v["status"] == "failed"}
+            for record_id, record in failed.items():
+                typer.secho(f"{record_id} failed: {record['error']}", err=True, fg="red")
+            if failed:
+                raise typer.Exit(code=2)
+    except (ServiceError, httpx.HTTPError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
 def migrate() -> None:
     """Apply pending database migrations."""
 
@@ -160,13 +212,10 @@ def token_create(
         if user is None:
             raise _fail(f"no user with email {email}")
         kind = TokenKind.service if org_id else TokenKind.personal
-        if org_id:
-            actor = await auth.actor_for(
-                auth.Principal(user.id, "", TokenKind.personal, None), org_id
-            )
-            actor.require(Role.admin, "create service tokens")
-        ttl = timedelta(days=expires_in_days) if expires_in_days else None
-        raw, _ = await auth.issue_token(user.id, kind, org_id=org_id, name=name, ttl=ttl)
+        principal = auth.Principal(user.id, "", TokenKind.personal, None)  # the user, locally
+        raw, _ = await auth.create_token(
+            principal, kind, name, org_id=org_id, expires_in_days=expires_in_days
+        )
         return raw
 
     typer.echo(_run_with_db(Settings(), create))

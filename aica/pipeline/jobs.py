@@ -59,6 +59,13 @@ class Pipeline:
             self._transcriber = Transcriber(self.settings)
         return self._transcriber
 
+    async def warm_up(self) -> None:
+        """Load (and on first use verify) the model before the first job needs it."""
+        try:
+            await asyncio.to_thread(self.transcriber.load)
+        except Exception:  # the first job reports it on its record; keep consuming
+            log.exception("could not load the transcription model")
+
     async def run(self, record_id: str) -> None:
         record = await self._claim(record_id)
         if record is None:

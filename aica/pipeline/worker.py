@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
@@ -12,9 +14,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from pgqueuer import DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager
+from tortoise import Tortoise
 
+from aica.config import Settings
+from aica.db import tortoise_config
 from aica.pipeline.jobs import Pipeline
 from aica.pipeline.queue import PROCESS_RECORD
+from aica.runtime import Runtime
 
 log = logging.getLogger("aica.worker")
 
@@ -45,11 +51,31 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     return manager
 
 
+async def run_worker(settings: Settings, database_url: str) -> None:
+    """``aica worker``: consumers only, no HTTP, until SIGTERM or SIGINT."""
+    runtime = Runtime.from_settings(settings)
+    runtime.storage.ensure_dirs()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        pipeline = Pipeline(settings, runtime.storage, runtime.events)
+        async with consumers(database_url, pipeline):
+            log.info("worker started", extra={"pid": os.getpid()})
+            await stop.wait()
+    finally:
+        await runtime.events.close()
+        await Tortoise.close_connections()
+
+
 @contextlib.asynccontextmanager
 async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[QueueManager]:
     """Run consumers in the background for the duration of the block."""
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     manager = build_queue_manager(connection, pipeline)
+    warm_up = asyncio.create_task(pipeline.warm_up())
     heartbeat = timedelta(seconds=pipeline.settings.job_heartbeat_seconds)
     task = asyncio.create_task(
         manager.run(
@@ -61,6 +87,7 @@ async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[Queu
     try:
         yield manager
     finally:
+        warm_up.cancel()
         manager.shutdown.set()
         try:
             await asyncio.wait_for(task, timeout=30)

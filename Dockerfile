@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+#
+# AICA in one image. Alone it runs the embedded default (a private PostgreSQL in /data):
+#   docker build -t aica .
+#   docker run -p 8000:8000 -v aica-data:/data aica      # the first start prints the token
+# With external PostgreSQL, Redis and Elasticsearch, see docker-compose.yml.
+# The entrypoint is `aica`: `docker run aica migrate`, `... bootstrap --org-name X --email Y`,
+# `... worker` run the other commands.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- builder: the wheel, installed with its dependencies into a self-contained venv ------------
+FROM ${PYTHON_IMAGE} AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY aica ./aica
+COPY rest_compat ./rest_compat
+RUN pip wheel --no-deps --wheel-dir /dist . \
+ && python -m venv /opt/aica \
+ && /opt/aica/bin/pip install /dist/aica-*.whl
+
+# --- runtime ------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE}
+# tini reaps the processes pg_ctl leaves to PID 1 and forwards SIGTERM to aica, which then
+# stops its embedded PostgreSQL cleanly.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --no-create-home --home-dir /data aica \
+ && mkdir /data \
+ && chown aica:aica /data
+COPY --from=builder /opt/aica /opt/aica
+ENV PATH=/opt/aica/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    AICA_DATA_DIR=/data \
+    AICA_PORT=8000
+# A bind mount for /data must be writable by uid 10001.
+USER aica
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('AICA_PORT', '8000'), timeout=4)" || exit 1
+ENTRYPOINT ["tini", "--", "aica"]
+CMD ["serve", "--host", "0.0.0.0"]

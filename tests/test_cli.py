@@ -1,0 +1,178 @@
+"""The ``aica`` command against an external PostgreSQL (``AICA_DATABASE_URL``), as a subprocess.
+
+The embedded default has its own tests (``test_embedded.py``). Here the CLI shares the
+session's test database with the session's server, so a token the CLI prints is checked
+against that server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aica.config import Settings
+from tests.conftest import Tenant, free_port, gql
+
+ROOT = Path(__file__).resolve().parent.parent
+ORGS = "query { orgs { id name } }"
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AICA_")}
+    path = env.get("PYTHONPATH")  # import aica from this checkout, whatever the cwd
+    env.update(
+        AICA_DATABASE_URL=database_url,
+        AICA_DATA_DIR=str(tmp_path / "data"),
+        PYTHONPATH=f"{ROOT}{os.pathsep}{path}" if path else str(ROOT),
+    )
+    return env
+
+
+async def aica(env: dict[str, str], *args: str) -> Ran:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aica.cli",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return Ran(process.returncode, stdout.decode(), stderr.decode())
+
+
+def email() -> str:
+    return f"cli-{secrets.token_hex(4)}@example.com"
+
+
+async def test_help_lists_the_commands(cli_env: dict[str, str]) -> None:
+    ran = await aica(cli_env, "--help")
+    assert ran.returncode == 0, ran.stderr
+    for command in ("serve", "migrate", "bootstrap", "token", "export-schema"):
+        assert command in ran.stdout
+
+
+async def test_export_schema_prints_the_checked_in_sdl(cli_env: dict[str, str]) -> None:
+    ran = await aica(cli_env, "export-schema")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == (ROOT / "schema.graphql").read_text()
+
+
+async def test_bootstrap_and_tokens_on_an_external_database(
+    cli_env: dict[str, str], client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    # migrate is idempotent and starts no embedded server when a URL is configured
+    ran = await aica(cli_env, "migrate")
+    assert (ran.returncode, ran.stdout) == (0, "migrations applied\n"), ran.stderr
+    assert not (tmp_path / "data" / "postgres").exists()
+
+    # bootstrap: plain output, then --json with the same email adds a second org
+    owner = email()
+    ran = await aica(cli_env, "bootstrap", "--org-name", "CLI One", "--email", owner)
+    assert ran.returncode == 0, ran.stderr
+    plain = dict(line.split(":", 1) for line in ran.stdout.splitlines())
+    first = {key: value.strip() for key, value in plain.items()}
+    assert set(first) == {"org", "user", "token"}
+    ran = await aica(cli_env, "bootstrap", "--org-name", "CLI Two", "--email", owner, "--json")
+    assert ran.returncode == 0, ran.stderr
+    second = json.loads(ran.stdout)
+    assert second["userId"] == first["user"] and second["orgId"] != first["org"]
+
+    body = await gql(client, ORGS, headers={"Authorization": f"Bearer {first['token']}"})
+    assert {o["id"] for o in body["data"]["orgs"]} == {first["org"], second["orgId"]}
+
+    # token create: a service token bound to one org works with that org selected
+    ran = await aica(
+        cli_env, "token", "create", "--email", owner, "--org-id", first["org"], "--name", "crm"
+    )
+    assert ran.returncode == 0, ran.stderr
+    service_token = ran.stdout.strip()
+    assert service_token.startswith("aica_sk_")
+    listed = await client.get(
+        "/api/v1/projects",
+        headers={"Authorization": f"Bearer {service_token}", "X-Selected-Org-ID": first["org"]},
+    )
+    assert listed.status_code == 200, listed.text
+
+
+async def test_errors_are_one_line_without_a_traceback(cli_env: dict[str, str]) -> None:
+    ran = await aica(cli_env, "bootstrap", "--org-name", "  ", "--email", email())
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == "error: Organization name must not be empty"
+
+    ran = await aica(cli_env, "token", "create", "--email", "nobody@example.com")
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == "error: no user with email nobody@example.com"
+
+    unreachable = {**cli_env, "AICA_DATABASE_URL": "postgres://postgres@127.0.0.1:1/aica"}
+    ran = await aica(unreachable, "migrate")
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("error: cannot connect to AICA_DATABASE_URL")
+    assert "Traceback" not in ran.stderr
+
+
+async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm(
+    cli_env: dict[str, str], tenant: Tenant
+) -> None:
+    # tenant: the database has an org, so nothing is bootstrapped
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aica.cli",
+        "serve",
+        "--port",
+        str(port),
+        env={**cli_env, "AICA_RUN_WORKERS": "0"},  # leave the session's jobs alone
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as served:
+            for _ in range(600):
+                assert process.returncode is None, "aica serve exited early"
+                try:
+                    if (await served.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("aica serve did not become healthy in 30 s")
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert process.returncode == 0
+        assert stdout == b""
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `AICA_([A-Z0-9_]+)` \|", readme, re.MULTILINE))
+    settings = {name.upper() for name in Settings.model_fields}
+    assert settings - documented == set(), "add these to README.md's Settings table"
+    assert documented - settings == set(), "remove these from README.md's Settings table"
