@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -64,6 +65,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             if settings.run_workers:
                 pipeline = Pipeline(settings, runtime.storage, runtime.events)
                 await stack.enter_async_context(consumers(database_url, pipeline))
+            # What is alive after start-up (schema, models, caches) lives until exit: keep
+            # the collector from scanning it again on every generation-2 pass.
+            gc.freeze()
             yield
         await runtime.events.close()
         if redis is not None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psutil
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from aica.config import Settings
@@ -252,9 +253,18 @@ def with_pool_size(url: str, size: int) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+async def _keep_session(connection: object) -> None:
+    """Pool release without asyncpg's default reset (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL): a round trip after every statement, for session state we never set on this
+    pool (pgqueuer LISTENs on a connection of its own). Open transactions are still rolled
+    back by asyncpg before this runs."""
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
+    connection = expand_db_url(url)
+    connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODELS,
