@@ -174,6 +174,8 @@ class RestEndpoint:
         if result.errors:
             return from_graphql_error(result.errors[0].formatted, request)
         value = result.data[target.operation.root_field]
+        for key in self.route.pick:
+            value = value[key]
         if self.route.shape is Shape.EMPTY:
             return Response(status_code=self.route.status)
         if self.route.shape is Shape.FILE:

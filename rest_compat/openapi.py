@@ -142,6 +142,8 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     value = _selection_schema(
         root.fields[field_node.name.value].type, field_node.selection_set, fragments
     )
+    for key in route.pick:
+        value = value["properties"][key]
     body: dict[str, Any] | None = None
     if route.shape is Shape.LIST:
         body = {

@@ -47,6 +47,8 @@ class RestRoute:
     """The variable that receives the body (``input``), if the route takes one."""
     body: Body = Body.JSON
     alternatives: tuple[Alternative, ...] = ()
+    pick: tuple[str, ...] = ()
+    """Where the response's ``data`` sits inside the operation's root field."""
 
 
 ROUTES: tuple[RestRoute, ...] = (
@@ -107,6 +109,33 @@ ROUTES: tuple[RestRoute, ...] = (
         "GET", "/records/{id}/audio", "GetRecordAudio", Shape.FILE, summary="Stream audio file"
     ),
     RestRoute("DELETE", "/records/{id}", "DeleteRecord", Shape.EMPTY, 204, summary="Delete record"),
+    RestRoute(
+        "GET", "/projects/{id}/stats", "GetProjectStats", summary="Project statistics"
+    ),
+    RestRoute("GET", "/analyses", "ListAnalyses", Shape.LIST, summary="List analyses"),
+    RestRoute(
+        "GET", "/analyses/{id}", "GetAnalysis",
+        summary="Get analysis details (scores, summary, transcript segments)",
+    ),
+    RestRoute(
+        "POST", "/analyses/{id}/re-analyze", "ReanalyzeAnalysis", status=201,
+        body_variable="input", summary="Re-analyze with a different profile",
+    ),
+    RestRoute(
+        "GET", "/analyses/{id}/annotations", "ListAnnotations", pick=("annotations",),
+        summary="List annotations",
+    ),
+    RestRoute(
+        "POST", "/analyses/{id}/annotations", "AddAnnotation", status=201,
+        body_variable="input", summary="Add annotation",
+    ),
+    RestRoute(
+        "GET", "/analyses/{id}/review", "GetReview", pick=("review",), summary="Get QA review"
+    ),
+    RestRoute(
+        "POST", "/analyses/{id}/review", "SubmitReview", status=201, body_variable="input",
+        summary="Submit QA review",
+    ),
     RestRoute("GET", "/users", "ListUsers", Shape.LIST, summary="List organization users"),
     RestRoute(
         "POST",

@@ -111,6 +111,19 @@ async def test_uploaded_call_is_transcribed_and_its_progress_is_pushed_live(
     assert segment["speaker"] == "unknown" and segment["channel"] == 0
     assert segment["words"] and all(w["start"] <= w["end"] for w in segment["words"])
 
+    analyses = await client.get(
+        "/api/v1/analyses", params={"recordId": created["id"]}, headers=tenant.headers
+    )
+    [analysis] = analyses.json()["data"]
+    assert set(analysis["categories"]) == {
+        "greeting",
+        "problemResolution",
+        "professionalism",
+        "closing",
+    }
+    stored = (await client.get(f"/api/v1/records/{created['id']}", headers=tenant.headers)).json()
+    assert stored["data"]["qualityScore"] == analysis["qualityScore"]
+
 
 async def test_transcript_of_another_org_is_not_found(
     client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, audio: AudioFactory

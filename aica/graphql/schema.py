@@ -20,11 +20,13 @@ from strawberry.types import ExecutionContext
 from aica.config import Settings
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.scalars import SCALARS
+from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
 from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
+from aica.graphql.types.stats import StatsQueries
 from aica.graphql.types.subscriptions import RecordSubscriptions
 from aica.graphql.types.transcripts import TranscriptQueries
 from aica.graphql.types.uploads import AudioQueries, UploadMutations
@@ -40,6 +42,8 @@ class Query(
     TranscriptQueries,
     AudioQueries,
     IntegrationQueries,
+    AnalysisQueries,
+    StatsQueries,
 ):
     pass
 
@@ -53,6 +57,7 @@ class Mutation(
     UploadMutations,
     IngestMutations,
     IntegrationMutations,
+    AnalysisMutations,
 ):
     pass
 

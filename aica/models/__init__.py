@@ -1,5 +1,14 @@
 """Tortoise models, one module per aggregate."""
 
+from aica.models.analyses import (
+    Analysis,
+    AnalysisProfile,
+    Annotation,
+    ComplianceStatus,
+    Dispute,
+    Review,
+    ReviewStatus,
+)
 from aica.models.integrations import Bitrix24Connection, MissedCalls
 from aica.models.orgs import Membership, Org, Role, Token, TokenKind, User
 from aica.models.projects import Project
@@ -7,7 +16,12 @@ from aica.models.records import Record, RecordSource, RecordStatus, Stage
 from aica.models.transcripts import Transcript
 
 __all__ = [
+    "Analysis",
+    "AnalysisProfile",
+    "Annotation",
     "Bitrix24Connection",
+    "ComplianceStatus",
+    "Dispute",
     "Membership",
     "MissedCalls",
     "Org",
@@ -15,6 +29,8 @@ __all__ = [
     "Record",
     "RecordSource",
     "RecordStatus",
+    "Review",
+    "ReviewStatus",
     "Role",
     "Stage",
     "Token",

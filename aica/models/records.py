@@ -54,6 +54,9 @@ class Record(Model):
     """Pipeline runs started; counted by us so that crashes count too (poison files)."""
     duration = fields.FloatField(null=True)
     quality_score = fields.FloatField(null=True)
+    """The current analysis's score (kept here for sorting and filtering lists)."""
+    analysis_id = fields.CharField(max_length=32, null=True)
+    """The current analysis: the newest one made for this record."""
     agent_name = fields.CharField(max_length=200, null=True)
     agent_external_id = fields.CharField(max_length=200, null=True)
     customer_phone = fields.CharField(max_length=64, null=True)

@@ -26,6 +26,7 @@ from aica.pipeline import sources
 from aica.pipeline.audio import probe
 from aica.pipeline.download import AddressPolicy, DownloadUnavailable, download
 from aica.pipeline.sources import RecordingNotReady
+from aica.services.analyses import analyze_record
 from aica.storage import Storage
 
 if TYPE_CHECKING:
@@ -130,7 +131,9 @@ class Pipeline:
             record.channels = transcript.channels
             record.language = transcript.language
             await record.save(update_fields=["duration", "channels", "language"])
-        # Analysis, search indexing and alert rules plug in here as stages of their own.
+        await self._update(record, stage=Stage.analyzing, progress=TRANSCRIBE_SHARE)
+        await analyze_record(record, project.profile)
+        # Search indexing and alert rules plug in here as stages of their own.
         await self._complete(record)
 
     async def _download(self, record: Record) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -31,11 +32,22 @@ class Actor:
     def is_agent(self) -> bool:
         return self.role is Role.agent
 
-    def own_records(self) -> Q:
-        """Records an agent may see: theirs by name or external id; nothing if unlinked."""
-        q = Q(pk__in=[])
+    def owns(self, agent_name: str | None, agent_external_id: str | None) -> bool:
+        """Whether a call with this agent identity is this member's own."""
+        return bool(
+            (self.agent_name and agent_name == self.agent_name)
+            or (self.agent_external_id and agent_external_id == self.agent_external_id)
+        )
+
+    def own_records(self, via: str = "") -> Q:
+        """Records an agent may see: theirs by name or external id; nothing if unlinked.
+
+        ``via`` reaches the record through a relation (``"record__"`` from an analysis).
+        """
+        none_at_all: dict[str, Any] = {f"{via}pk__in": []}
+        q = Q(**none_at_all)
         if self.agent_name:
-            q |= Q(agent_name=self.agent_name)
+            q |= Q(**{f"{via}agent_name": self.agent_name})
         if self.agent_external_id:
-            q |= Q(agent_external_id=self.agent_external_id)
+            q |= Q(**{f"{via}agent_external_id": self.agent_external_id})
         return q

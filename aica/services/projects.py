@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput, NotFound
 from aica.models import Project, Role
 from aica.pipeline.whisper_models import check_language, normalize_language
+from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
-
-PROFILES = ("general", "sales", "collections")
-"""Built-in scorecards; custom profiles arrive with the analysis service."""
 
 
 @dataclass(slots=True)
@@ -30,11 +29,6 @@ def _validate(changes: ProjectChanges, model: str) -> None:
         raise BadInput("Project name must not be empty", field="name")
     if changes.name is not None and len(changes.name) > 200:
         raise BadInput("Project name must be at most 200 characters", field="name")
-    if changes.profile is not None and changes.profile not in PROFILES:
-        raise BadInput(
-            f"Unknown analysis profile {changes.profile!r}; choose one of {', '.join(PROFILES)}",
-            field="settings.profile",
-        )
     if changes.language is not None:
         try:
             check_language(model, changes.language)
@@ -44,6 +38,15 @@ def _validate(changes: ProjectChanges, model: str) -> None:
         changes.language = normalize_language(changes.language) or "auto"
     if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
         raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
+
+
+async def _check_profile(actor: Actor, changes: ProjectChanges) -> None:
+    if changes.profile is not None and not await profiles.exists(actor.org_id, changes.profile):
+        raise BadInput(
+            f"Unknown analysis profile {changes.profile!r}: use a built-in one "
+            f"({', '.join(BUILTIN)}) or create it first",
+            field="settings.profile",
+        )
 
 
 async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
@@ -64,6 +67,7 @@ async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> P
     if changes.name is None:
         raise BadInput("Project name is required", field="name")
     _validate(changes, model)
+    await _check_profile(actor, changes)
     project = Project(org_id=actor.org_id)
     project.update_from_dict({k: v for k, v in _as_fields(changes).items() if v is not None})
     await project.save()
@@ -76,6 +80,7 @@ async def update_project(
     actor.require(Role.admin, "update projects")
     project = await get_project(actor, project_id)
     _validate(changes, model)
+    await _check_profile(actor, changes)
     fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
     if fields:
         project.update_from_dict(fields)

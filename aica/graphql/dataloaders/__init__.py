@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from aica.graphql.dataloaders.project_by_id import Key, Result, load_projects
+from aica.graphql.dataloaders import analysis_by_id, project_by_id
 
 
 @dataclass
 class Loaders:
-    project_by_id: DataLoader[Key, Result] = field(
-        default_factory=lambda: DataLoader(load_fn=load_projects)
+    project_by_id: DataLoader[project_by_id.Key, project_by_id.Result] = field(
+        default_factory=lambda: DataLoader(load_fn=project_by_id.load_projects)
+    )
+    analysis_by_id: DataLoader[analysis_by_id.Key, analysis_by_id.Result] = field(
+        default_factory=lambda: DataLoader(load_fn=analysis_by_id.load_analyses)
     )

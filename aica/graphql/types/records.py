@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
 
 from aica import models
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
+from aica.graphql.selection import selected_under
 from aica.graphql.types.pages import Paginated
 from aica.services import records
 from aica.services.pagination import PageRequest
 
 if TYPE_CHECKING:
+    from aica.graphql.types.analyses import Analysis
     from aica.graphql.types.projects import Project
+
+T = TypeVar("T")
 
 strawberry.enum(models.RecordStatus, name="RecordStatus")
 strawberry.enum(models.RecordSource, name="RecordSource")
@@ -53,14 +61,28 @@ class Record:
     created_at: datetime
     completed_at: datetime | None
 
+    analysis_id: strawberry.Private[str | None] = None
+    prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Related objects a list resolver loaded for the whole page (see ``prefetch``)."""
+
+    # Sync resolvers on purpose: a list of 100 items whose fields all return coroutines sends
+    # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch
+    # through the DataLoaders; a single record falls back to awaiting the loader.
+    @strawberry.field(description="The current analysis (the newest), once analyzed.")
+    def analysis(
+        self, info: Info
+    ) -> Annotated[Analysis, strawberry.lazy("aica.graphql.types.analyses")] | None:
+        if "analysis" in self.prefetched or self.analysis_id is None:
+            return cast("Analysis | None", self.prefetched.get("analysis"))
+        return cast("Analysis | None", _load_analysis(info, self.analysis_id))
+
     @strawberry.field
-    async def project(
+    def project(
         self, info: Info
     ) -> Annotated[Project, strawberry.lazy("aica.graphql.types.projects")] | None:
-        from aica.graphql.types.projects import Project
-
-        project = await info.context.loaders.project_by_id.load(self.project_id)
-        return Project.from_model(project) if project else None
+        if "project" in self.prefetched:
+            return cast("Project | None", self.prefetched["project"])
+        return cast("Project | None", _load_project(info, self.project_id))
 
     @classmethod
     def from_model(cls, record: models.Record, *, mask_phone: bool) -> Record:
@@ -90,7 +112,42 @@ class Record:
             metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,
+            analysis_id=record.analysis_id,
         )
+
+
+async def _load_project(info: Info, project_id: str) -> Project | None:
+    from aica.graphql.types.projects import Project
+
+    project = await info.context.loaders.project_by_id.load(project_id)
+    return Project.from_model(project) if project else None
+
+
+async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
+    from aica.graphql.types.analyses import Analysis
+
+    analysis = await info.context.loaders.analysis_by_id.load(analysis_id)
+    return Analysis.from_model(analysis) if analysis else None
+
+
+async def prefetch(info: Info, items: list[Record]) -> None:
+    """Load the page's projects and analyses in one batch each, when the query asks."""
+    wanted = selected_under(info, "items")
+    if "project" in wanted:
+        projects = await _batch([r.project_id for r in items], partial(_load_project, info))
+        for item in items:
+            item.prefetched["project"] = projects[item.project_id]
+    if "analysis" in wanted:
+        ids = [r.analysis_id for r in items if r.analysis_id]
+        analyses = await _batch(ids, partial(_load_analysis, info))
+        for item in items:
+            item.prefetched["analysis"] = analyses.get(item.analysis_id or "")
+
+
+async def _batch(ids: list[str], load: Callable[[str], Awaitable[T | None]]) -> dict[str, T | None]:
+    """Each id once; the DataLoader behind ``load`` turns them into one query."""
+    unique = list(dict.fromkeys(ids))
+    return dict(zip(unique, await asyncio.gather(*(load(i) for i in unique)), strict=True))
 
 
 def _round(value: float | None) -> int | None:
@@ -130,7 +187,9 @@ class RecordQueries:
             records.RecordSort(sort),
             records.SortOrder(order),
         )
-        return Paginated.of(result, lambda r: Record.from_model(r, mask_phone=True))
+        listed = Paginated.of(result, lambda r: Record.from_model(r, mask_phone=True))
+        await prefetch(info, listed.items)
+        return listed
 
     @strawberry.field
     async def record(self, info: Info, id: strawberry.ID) -> Record:

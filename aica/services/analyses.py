@@ -1,0 +1,109 @@
+"""Analyses: made by the pipeline, listed, re-made with another profile."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from aica.analysis.analyzer import analyze
+from aica.errors import BadInput, NotFound
+from aica.models import Analysis, ComplianceStatus, Record, Role, Transcript
+from aica.pipeline.transcribe import Transcript as Spoken
+from aica.services import profiles
+from aica.services.access import Actor
+from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.timerange import DateBound, check_range
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisFilter:
+    project_id: str | None = None
+    record_id: str | None = None
+    compliance_status: ComplianceStatus | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    created_from: DateBound | None = None
+    created_to: DateBound | None = None
+
+
+def visible_analyses(actor: Actor) -> QuerySet[Analysis]:
+    """An org's analyses; an agent's, only those of their own calls."""
+    query = Analysis.filter(org_id=actor.org_id)
+    if actor.is_agent:
+        query = query.filter(actor.own_records(via="record__"))
+    return query
+
+
+async def list_analyses(actor: Actor, flt: AnalysisFilter, request: PageRequest) -> Page[Analysis]:
+    check_range(flt.created_from, flt.created_to)
+    for name, score in (("minScore", flt.min_score), ("maxScore", flt.max_score)):
+        if score is not None and not 0 <= score <= 100:
+            raise BadInput(f"{name} must be between 0 and 100", field=name)
+    query = visible_analyses(actor)
+    if flt.project_id is not None:
+        query = query.filter(record__project_id=flt.project_id)
+    if flt.record_id is not None:
+        query = query.filter(record_id=flt.record_id)
+    if flt.compliance_status is not None:
+        query = query.filter(compliance_status=flt.compliance_status)
+    if flt.min_score is not None:
+        query = query.filter(quality_score__gte=flt.min_score)
+    if flt.max_score is not None:
+        query = query.filter(quality_score__lte=flt.max_score)
+    if flt.created_from is not None:
+        query = query.filter(created_at__gte=flt.created_from.start)
+    if flt.created_to is not None:
+        query = query.filter(created_at__lte=flt.created_to.end)
+    return await paginate(query.order_by("-created_at", "-id"), request)
+
+
+async def get_analysis(actor: Actor, analysis_id: str) -> Analysis:
+    analysis = await visible_analyses(actor).get_or_none(pk=analysis_id)
+    if analysis is None:
+        raise NotFound.of("Analysis")
+    return analysis
+
+
+async def analyze_record(record: Record, profile_key: str) -> Analysis:
+    """Score the record's transcript and make the result its current analysis."""
+    transcript = await Transcript.get_or_none(record_id=record.id)
+    if transcript is None:
+        raise NotFound("The record has no transcript to analyze")
+    profile = await profiles.resolve(record.org_id, profile_key)
+    spoken = Spoken.from_json(
+        {
+            "language": transcript.language,
+            "duration": record.duration or 0.0,
+            "channels": record.channels or 1,
+            "text": transcript.text,
+            "segments": transcript.segments,
+        }
+    )
+    result = await asyncio.to_thread(analyze, spoken, profile, language=transcript.language)
+    async with in_transaction():
+        analysis = await Analysis.create(
+            org_id=record.org_id,
+            record_id=record.id,
+            profile_key=profile.key,
+            quality_score=result.quality_score,
+            categories=result.categories,
+            compliance_status=ComplianceStatus(result.compliance_status),
+            improvements=result.improvements,
+            summary=result.summary,
+            result=result.to_json(),
+        )
+        await Record.filter(pk=record.id).update(
+            analysis_id=analysis.id, quality_score=analysis.quality_score
+        )
+    record.analysis_id, record.quality_score = analysis.id, analysis.quality_score
+    return analysis
+
+
+async def reanalyze(actor: Actor, analysis_id: str, profile_key: str) -> Analysis:
+    actor.require(Role.supervisor, "re-analyze calls")
+    current = await get_analysis(actor, analysis_id)
+    record = await Record.get(pk=current.record_id)
+    return await analyze_record(record, profile_key)

@@ -1,0 +1,287 @@
+"""Benchmark the built-in analyzer (``aica.analysis.analyze``).
+
+Run from the repository root::
+
+    .venv/bin/python scripts/bench_analysis.py                 # 10-minute call, 3 s a profile
+    .venv/bin/python scripts/bench_analysis.py --minutes 30 --seconds 5
+
+Part 1 (:func:`part_engine`): one synthetic stereo transcript of ``--minutes`` minutes
+(:func:`synthetic_transcript`: agent and customer turns alternating, realistic call-centre
+sentences, word timestamps at about 150 words a minute, a few overlaps and pauses; the same
+every run), analysed with each built-in profile over and over for ``--seconds`` seconds in this
+process, after one warm-up analysis (which is also checked to give the same result twice).
+Reported: analyses per second, milliseconds per analysis (mean), the real-time factor (seconds
+of call analysed per wall-clock second) and the transcript's size. One thread, so on a shared
+machine the numbers move with the load; run it on a quiet one.
+
+Each part returns table rows; :func:`main` runs the parts and prints one markdown table, so a
+later part (for instance re-analysing stored transcripts through the database) is one more
+function added to ``PARTS``. A benchmark, not a test (DESIGN.md 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from aica.analysis import BUILTIN, analyze  # noqa: E402
+from aica.pipeline.transcribe import Segment, Transcript, Word  # noqa: E402
+
+AGENT_LINES = [
+    "Good morning, thank you for calling Northwind support, my name is {name}.",
+    "How can I help you today?",
+    "Let me check your account, it will take a moment.",
+    "I can see the order you placed on {day} for {item}.",
+    "I'm sorry about the trouble with {topic}.",
+    "Could you please confirm the email address on the account?",
+    "I have processed your refund of {k} dollars for the second payment.",
+    "You should receive a confirmation email within {k} minutes.",
+    "I have updated the delivery address to {city} as you asked.",
+    "Does that resolve the issue for you?",
+    "I understand, let me look into the {team} records for you.",
+    "The replacement {item} will ship from {city} on {day}.",
+    "Is there anything else I can help you with today?",
+    "Thank you for your patience, have a great day.",
+]
+CUSTOMER_LINES = [
+    "Hi {name}, I was charged twice for my order of {item}.",
+    "I have been waiting since {day} and nothing arrived in {city}.",
+    "Sure, it is {name} at example dot com.",
+    "The tracking page says the parcel is stuck in {city}.",
+    "Can you tell me when the {item} will be delivered?",
+    "I called the {team} team last week about {topic} already.",
+    "Okay, that sounds good to me.",
+    "Yes, that solves it, thank you very much.",
+    "No, that is all for today.",
+    "Could you send me a receipt for the {k} dollars as well?",
+]
+NAMES = ["Sarah", "Daniel", "Elena", "Marcus", "Priya", "Tom", "Olivia", "Victor"]
+CITIES = ["Boston", "Denver", "Chicago", "Seattle", "Phoenix", "Atlanta", "Dallas", "Austin"]
+ITEMS = ["a printer", "two monitors", "a router", "a desk lamp", "three headsets", "a tablet"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+TEAMS = ["billing", "shipping", "returns", "warranty"]
+TOPICS = ["late deliveries", "duplicate charges", "password resets", "damaged boxes"]
+WPM = 150.0
+
+
+def _sentence(rng: random.Random, template: str) -> str:
+    return template.format(
+        name=rng.choice(NAMES),
+        city=rng.choice(CITIES),
+        item=rng.choice(ITEMS),
+        day=rng.choice(DAYS),
+        team=rng.choice(TEAMS),
+        topic=rng.choice(TOPICS),
+        k=rng.randint(2, 90),
+    )
+
+
+def synthetic_transcript(minutes: float = 10.0, seed: int = 7) -> Transcript:
+    """A stereo call of ``minutes`` minutes: alternating turns, timed words (deterministic)."""
+    rng = random.Random(seed)
+    total = minutes * 60.0
+    segments: list[Segment] = []
+    t, speaker = 0.6, "agent"
+    turn = 0
+    while True:
+        lines = AGENT_LINES if speaker == "agent" else CUSTOMER_LINES
+        if turn == 0:
+            text = _sentence(rng, AGENT_LINES[0]) + " " + AGENT_LINES[1]
+        else:
+            text = " ".join(_sentence(rng, rng.choice(lines)) for _ in range(rng.randint(1, 2)))
+        raw = text.split()
+        per_word = 60.0 / (WPM * rng.uniform(0.85, 1.2))
+        if t + len(raw) * per_word > total - 0.5:
+            break
+        words = []
+        at = t
+        for token in raw:
+            length = per_word * rng.uniform(0.7, 1.0)
+            words.append(Word(round(at, 3), round(at + length, 3), token, 0.9))
+            at += per_word
+        segments.append(
+            Segment(
+                start=words[0].start,
+                end=words[-1].end,
+                speaker="agent" if speaker == "agent" else "customer",
+                channel=0 if speaker == "agent" else 1,
+                text=text,
+                words=words,
+            )
+        )
+        # the other side answers after a pause, now and then a little early (overtalk)
+        t = words[-1].end + rng.choice([0.3, 0.5, 0.8, 1.2, 2.0, -0.4])
+        speaker = "customer" if speaker == "agent" else "agent"
+        turn += 1
+    segments.sort(key=lambda s: (s.start, s.channel))
+    return Transcript(
+        language="en",
+        duration=round(total, 3),
+        channels=2,
+        text=" ".join(s.text for s in segments),
+        segments=segments,
+        model="synthetic",
+    )
+
+
+@dataclass
+class Row:
+    case: str
+    runs: int
+    per_second: float
+    ms: float
+    call_seconds: float
+    """Seconds of call per analysis (for the real-time factor)."""
+    note: str = ""
+
+
+def part_engine(args: argparse.Namespace) -> list[Row]:
+    """Part 1: the analyzer alone, on one synthetic transcript, per built-in profile."""
+    transcript = synthetic_transcript(args.minutes)
+    words = sum(len(s.words) for s in transcript.segments)
+    note = f"{args.minutes:g} min, {len(transcript.segments)} segments, {words} words"
+    rows = []
+    for key, profile in BUILTIN.items():
+        first = analyze(transcript, profile)  # warm-up (caches, imports)
+        assert analyze(transcript, profile) == first, "not deterministic"
+        runs = 0
+        started = time.perf_counter()
+        deadline = started + args.seconds
+        while True:
+            analyze(transcript, profile)
+            runs += 1
+            if time.perf_counter() >= deadline:
+                break
+        elapsed = time.perf_counter() - started
+        rows.append(
+            Row(
+                case=f"analyze, profile `{key}` (score {first.quality_score})",
+                runs=runs,
+                per_second=runs / elapsed,
+                ms=1000.0 * elapsed / runs,
+                call_seconds=transcript.duration,
+                note=note,
+            )
+        )
+    return rows
+
+
+def part_stored(args: argparse.Namespace) -> list[Row]:
+    """Part 2: re-analyse ``--stored`` transcripts kept in PostgreSQL, as re-analysis does:
+    read the transcript, analyse, write the analysis and point the record at it."""
+    if args.stored <= 0:
+        return []
+    return asyncio.run(_reanalyze_stored(args))
+
+
+async def _reanalyze_stored(args: argparse.Namespace) -> list[Row]:
+    from tortoise import Tortoise
+
+    from aica import db
+    from aica.models import Project, Record, RecordStatus
+    from aica.models import Transcript as StoredTranscript
+    from aica.services import orgs
+    from aica.services.analyses import analyze_record
+
+    name = f"aica_bench_analysis_{os.getpid()}"
+    admin = await asyncpg.connect(args.admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{args.admin_dsn.rsplit('/', 1)[0]}/{name}"
+    try:
+        await db.migrate(url)
+        await Tortoise.init(config=db.tortoise_config(url))
+        created = await orgs.bootstrap("Bench", "bench@example.com")
+        project = await Project.create(org_id=created.org.id, name="Bench")
+        calls = [synthetic_transcript(args.stored_minutes, seed=i) for i in range(20)]
+        records = [
+            Record(
+                org_id=created.org.id,
+                project_id=project.id,
+                status=RecordStatus.completed,
+                duration=calls[i % len(calls)].duration,
+                channels=2,
+                language="en",
+            )
+            for i in range(args.stored)
+        ]
+        await Record.bulk_create(records, batch_size=1000)
+        await StoredTranscript.bulk_create(
+            [
+                StoredTranscript(
+                    record_id=r.id,
+                    language="en",
+                    text=calls[i % len(calls)].text,
+                    segments=calls[i % len(calls)].to_json()["segments"],
+                )
+                for i, r in enumerate(records)
+            ],
+            batch_size=500,
+        )
+        started = time.perf_counter()
+        for record in records:
+            await analyze_record(record, "general")
+        elapsed = time.perf_counter() - started
+        await Tortoise.close_connections()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    return [
+        Row(
+            case=f"re-analyze {args.stored:,} stored transcripts (`general`, via PostgreSQL)",
+            runs=args.stored,
+            per_second=args.stored / elapsed,
+            ms=1000.0 * elapsed / args.stored,
+            call_seconds=calls[0].duration,
+            note=f"{args.stored_minutes:g} min each; total {elapsed:.1f} s",
+        )
+    ]
+
+
+PARTS: list[Callable[[argparse.Namespace], list[Row]]] = [part_engine, part_stored]
+
+
+def print_table(rows: list[Row]) -> None:
+    print("| case | runs | analyses/s | ms/analysis | x real time | input |")
+    print("|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        realtime = r.per_second * r.call_seconds
+        print(
+            f"| {r.case} | {r.runs} | {r.per_second:,.1f} | {r.ms:.2f} | {realtime:,.0f} "
+            f"| {r.note} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="synthetic call length")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per profile")
+    parser.add_argument("--stored", type=int, default=10_000, help="transcripts to re-analyze")
+    parser.add_argument("--stored-minutes", type=float, default=3.0, help="their length")
+    parser.add_argument(
+        "--admin-dsn",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL where the benchmark may create and drop a database",
+    )
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for part in PARTS:
+        rows.extend(part(args))
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

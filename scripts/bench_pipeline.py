@@ -1,0 +1,1028 @@
+"""Benchmark the record pipeline: faster-whisper alone vs the same file through the service.
+
+Run from the repository root::
+
+    .venv/bin/python scripts/bench_pipeline.py                  # 10 min of speech, 400 MiB
+    .venv/bin/python scripts/bench_pipeline.py --minutes 5 --threads 2 --model tiny.en
+
+One run measures, and prints as one markdown table:
+
+(a) ``aica.pipeline.transcribe.Transcriber`` called in this process on ``--minutes`` of
+    espeak-ng speech (the service's settings: ``--model``, CPU int8, beam 5, ``--threads``
+    CTranslate2 threads). The model is loaded first and its load time reported on its own;
+    the row times ``transcribe()`` (decode, VAD, decoding, word timestamps): audio seconds per
+    wall second.
+(b) the same file through the real service: ``aica bootstrap --json`` on a fresh database
+    (created on ``--admin-dsn``'s server, dropped at the end, also on errors, Ctrl-C and
+    SIGTERM), then ``aica serve`` as a subprocess (in-process pipeline consumers, rate limit
+    off, ``AICA_WHISPER_CPU_THREADS`` = ``--threads``, data dir in a temp dir), a project made
+    through ``POST /api/v1/projects``, then ``POST /api/v1/records/upload`` and
+    ``GET /api/v1/records/:id`` polled until ``completed``: audio seconds per wall second from
+    the first byte of the upload to the poll that sees ``completed`` (polls every 0.25 s while
+    the state is about to change, every 1 s mid-transcription). b/a is the issue's ratio (aim
+    >= 0.95). The transcript is fetched and compared word for word with (a)'s. If the server
+    loads the model at start-up (it logs "loaded Whisper model"), (b) starts once it has (up
+    to 30 s); otherwise the first (b) pays for the load, as a first job would.
+(c) upload throughput: a ``--upload-mb`` MiB 16-bit PCM WAV (the speech of (a) tiled, written
+    in 1 MiB chunks) streamed to ``POST /api/v1/records/upload`` by a client that streams too
+    (the multipart body is a generator with a fixed boundary and a computed Content-Length),
+    against a *fresh* ``aica serve`` with ``AICA_RUN_WORKERS=0``: memory the first server freed
+    after (b) could otherwise hide a buffering upload, and a consumer would start decoding the
+    upload (hours of audio) the moment it is committed, inside the measured window. The upload
+    path is the same in both modes. The record is deleted afterwards
+    (``DELETE /api/v1/records/:id``).
+
+(a) and (b) run ``--rounds`` times (default 3) in pairs, in alternating order (ab, ba, ab, ...)
+against the same server, each case first waiting for a quiet machine; b/a is the median of the
+per-round paired ratios, so load that comes and goes hits both sides alike.
+
+Peak RSS is sampled every 50 ms (psutil) and taken from the kernel's high-water mark
+(``VmHWM``, reset through ``/proc/<pid>/clear_refs`` before each case): for (a) of this
+process, for (b) and (c) of the server process. "other procs" is the CPU that processes
+other than this one and the server used meanwhile (PostgreSQL included), in cores: on a
+shared machine it is what skews the wall-clock numbers, and each case first waits (up to
+``--quiet-wait`` s) for the machine to calm down. A benchmark, not a test (DESIGN.md 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import difflib
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests.audio (the espeak-ng builders)
+
+from bench_api import (  # noqa: E402  (scripts/ is sys.path[0] when run as a script)
+    DEFAULT_ADMIN_DSN,
+    create_database,
+    database_url_for,
+    drop_database,
+    drop_stale_databases,
+    free_port,
+    log,
+)
+
+HOST = "127.0.0.1"
+MIB = 1 << 20
+CHUNK = MIB
+BOUNDARY = "aica-bench-pipeline-0123456789abcdef"
+SPEECH_VERSION = 1
+"""Bump when the sentence generator changes, so the cached speech is rebuilt."""
+
+# --------------------------------------------------------------------------------------------
+# Speech: distinct espeak-ng sentences, concatenated
+# --------------------------------------------------------------------------------------------
+
+NAMES = [
+    "Alice", "Bruno", "Carmen", "Daniel", "Elena", "Felix", "Grace", "Henry", "Irene", "Jacob",
+    "Karen", "Lucas", "Maria", "Nathan", "Olivia", "Peter", "Rachel", "Samuel", "Teresa",
+    "Victor",
+]  # fmt: skip
+CITIES = [
+    "Boston", "Denver", "Chicago", "Seattle", "Phoenix", "Atlanta", "Dallas", "Portland",
+    "Miami", "Detroit", "Houston", "Memphis", "Austin", "Nashville", "Oakland", "Tampa",
+]  # fmt: skip
+ITEMS = [
+    "printers", "laptops", "office chairs", "coffee machines", "desk lamps", "keyboards",
+    "monitors", "routers", "headsets", "bookshelves", "filing cabinets", "projectors",
+    "tablets", "phone chargers", "water filters", "whiteboards",
+]  # fmt: skip
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+TEAMS = ["billing", "support", "shipping", "sales", "returns", "security", "training"]
+TOPICS = [
+    "late deliveries", "broken screens", "missing invoices", "password resets",
+    "refund requests", "damaged boxes", "warranty claims", "address changes",
+    "duplicate charges", "software updates",
+]  # fmt: skip
+TEMPLATES = [
+    "Fact number {n}. {name} drove from {city} to {city2} with {k} {item} in the truck.",
+    "Fact number {n}. On {day} the {team} team in {city} answered {k} calls about {topic}.",
+    "Fact number {n}. {name} asked whether the {item} ordered on {day} could reach {city} "
+    "before noon.",
+    "Fact number {n}. The warehouse in {city} counted {k} {item} and sent half of them to {city2}.",
+    "Fact number {n}. {name} from the {team} department wrote a short report on {topic}.",
+    "Fact number {n}. Every {day}, {name} and {name2} check the {item} stored in {city}.",
+    "Fact number {n}. A customer in {city} waited {k} minutes before {name} solved the "
+    "problem with {topic}.",
+    "Fact number {n}. The {team} manager promised {name} a discount on {k} new {item}.",
+]
+
+
+def sentences(seed: int) -> Iterator[str]:
+    """Endless distinct sentences (each numbered, so none repeats)."""
+    rng = random.Random(seed)
+    for n in range(1, 100_000):
+        name, name2 = rng.sample(NAMES, 2)
+        city, city2 = rng.sample(CITIES, 2)
+        yield rng.choice(TEMPLATES).format(
+            n=n, name=name, name2=name2, city=city, city2=city2, item=rng.choice(ITEMS),
+            day=rng.choice(DAYS), team=rng.choice(TEAMS), topic=rng.choice(TOPICS),
+            k=rng.randrange(3, 400),
+        )  # fmt: skip
+    raise RuntimeError("out of sentences")
+
+
+@dataclass
+class Speech:
+    path: Path
+    seconds: float
+    words: list[str]
+
+
+def build_speech(cache: Path, minutes: float) -> Speech:
+    """``minutes`` of speech (whole sentences, 0.3-0.8 s apart), mono 22.05 kHz, cached."""
+    from tests.audio import SPEECH_RATE, AudioFactory, read_wav, write_wav
+
+    stem = f"speech-v{SPEECH_VERSION}-{minutes:g}min"
+    path, text_path = cache / f"{stem}.wav", cache / f"{stem}.txt"
+    if path.exists() and text_path.exists():
+        with wave.open(str(path), "rb") as w:
+            seconds = w.getnframes() / w.getframerate()
+        return Speech(path, seconds, words(text_path.read_text()))
+    log(f"building {minutes:g} min of espeak-ng speech into {cache} (once)")
+    factory = AudioFactory(cache / "clips")
+    rng = random.Random(7)
+    target = int(minutes * 60 * SPEECH_RATE)
+    pieces: list[np.ndarray[Any, Any]] = [np.zeros(SPEECH_RATE // 2, np.float32)]
+    total = len(pieces[0])
+    spoken = []
+    for text in sentences(seed=SPEECH_VERSION):
+        clip = read_wav(factory.speech(text))[0][:, 0]
+        gap = np.zeros(int(rng.uniform(0.3, 0.8) * SPEECH_RATE), np.float32)
+        pieces += [clip, gap]
+        total += len(clip) + len(gap)
+        spoken.append(text)
+        if total >= target:
+            break
+    tmp = path.with_suffix(".tmp.wav")
+    write_wav(tmp, np.concatenate(pieces))
+    text_path.write_text("\n".join(spoken) + "\n")
+    tmp.replace(path)
+    shutil.rmtree(cache / "clips", ignore_errors=True)
+    return Speech(path, total / SPEECH_RATE, words("\n".join(spoken)))
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def write_big_wav(speech: Path, target: Path, size: int) -> None:
+    """A valid 16-bit PCM WAV of exactly ``size`` bytes: ``speech``'s samples tiled."""
+    with wave.open(str(speech), "rb") as w:
+        channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+        pcm = w.readframes(w.getnframes())
+    header = 44
+    data = size - header
+    data -= data % (channels * width)
+    with target.open("wb") as out:
+        out.write(b"RIFF" + (36 + data).to_bytes(4, "little") + b"WAVE")
+        out.write(b"fmt " + (16).to_bytes(4, "little"))
+        out.write((1).to_bytes(2, "little") + channels.to_bytes(2, "little"))
+        out.write(rate.to_bytes(4, "little") + (rate * channels * width).to_bytes(4, "little"))
+        out.write((channels * width).to_bytes(2, "little") + (8 * width).to_bytes(2, "little"))
+        out.write(b"data" + data.to_bytes(4, "little"))
+        left, at = data, 0
+        while left:  # 1 MiB at a time, wrapping around to the start of the speech
+            piece = pcm[at : at + min(left, CHUNK)]
+            out.write(piece)
+            left -= len(piece)
+            at = (at + len(piece)) % len(pcm)
+    if target.stat().st_size != header + data:
+        raise RuntimeError(f"{target} is {target.stat().st_size} bytes, not {header + data}")
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring: peak RSS, CPU of this process / the server / everything else
+# --------------------------------------------------------------------------------------------
+
+
+def _vm_hwm(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+class PeakRss:
+    """Peak RSS of a process (and its children) while the block runs, plus RSS before it."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.before = self._rss()
+        self.peak = self.before
+        self._reset = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _rss(self) -> int:
+        try:
+            rss = int(self.process.memory_info().rss)
+            for child in self.process.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    rss += int(child.memory_info().rss)
+        except psutil.Error:
+            return 0
+        return rss
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakRss:
+        try:  # "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0)
+            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+            self._reset = True
+        except OSError:
+            self._reset = False
+        self.before = self._rss()
+        self.peak = self.before
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+        hwm = _vm_hwm(self.process.pid) if self._reset else None
+        if hwm is not None:
+            self.peak = max(self.peak, hwm)
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` (all threads), 0 when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent not idle since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuWindow:
+    """CPU seconds used by this process, the server and everybody else during the block."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self.server_pid = server_pid
+        self.wall = self.own = self.server = self.others = 0.0
+
+    def __enter__(self) -> CpuWindow:
+        self.started = time.perf_counter()
+        self._own = time.process_time()
+        self._server = process_cpu(self.server_pid) if self.server_pid else 0.0
+        self._busy = machine_busy()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall = time.perf_counter() - self.started
+        self.own = time.process_time() - self._own
+        if self.server_pid:
+            self.server = process_cpu(self.server_pid) - self._server
+        busy = machine_busy() - self._busy
+        self.others = max(0.0, busy - self.own - self.server) / max(self.wall, 1e-9)
+
+
+def wait_for_quiet(limit: float, threshold: float = 0.3, window: float = 2.0) -> float:
+    """Wait (up to ``limit`` s) until other processes use under ``threshold`` cores."""
+    deadline = time.monotonic() + limit
+    announced = False
+    while True:
+        with CpuWindow() as cpu:
+            time.sleep(window)
+        if cpu.others < threshold or time.monotonic() >= deadline:
+            return cpu.others
+        if not announced:
+            log(f"  other processes use {cpu.others:.2f} cores; waiting up to {limit:g}s")
+            announced = True
+
+
+# --------------------------------------------------------------------------------------------
+# (a) faster-whisper in this process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Direct:
+    """One round of (a)."""
+
+    cpu: CpuWindow
+    rss: PeakRss
+    words: list[str]
+    language: str
+    first_progress: float | None
+    """Seconds from the call to the first progress callback (decode, VAD, first window)."""
+
+
+def load_transcriber(args: argparse.Namespace, data_dir: Path) -> tuple[Any, float]:
+    """(a)'s ``Transcriber`` with its model loaded, and the seconds that took."""
+    from aica.config import Settings
+    from aica.pipeline.transcribe import Transcriber
+
+    settings = Settings(
+        data_dir=data_dir,
+        database_url="postgres://unused",
+        whisper_model=args.model,
+        whisper_device="cpu",
+        whisper_compute_type="int8",
+        whisper_beam_size=5,
+        whisper_cpu_threads=args.threads,
+    )
+    transcriber = Transcriber(settings)
+    started = time.perf_counter()
+    transcriber.load()
+    return transcriber, time.perf_counter() - started
+
+
+def run_direct(args: argparse.Namespace, speech: Speech, transcriber: Any) -> Direct:
+    others = wait_for_quiet(args.quiet_wait)
+    log(f"(a) transcribing {speech.seconds:.0f}s in-process (others {others:.2f} cores)")
+    firsts: list[float] = []
+
+    def on_progress(fraction: float) -> None:
+        if fraction > 0 and not firsts:
+            firsts.append(time.perf_counter())
+
+    with PeakRss(os.getpid()) as rss, CpuWindow() as cpu:
+        transcript = transcriber.transcribe(speech.path, language=None, on_progress=on_progress)
+    first = firsts[0] - cpu.started if firsts else None
+    log(
+        f"    {cpu.wall:.1f}s wall, {speech.seconds / cpu.wall:.2f} audio-s per wall-s,"
+        f" CPU {cpu.own:.1f}s"
+    )
+    return Direct(cpu, rss, words(transcript.text), transcript.language, first)
+
+
+# --------------------------------------------------------------------------------------------
+# The service in a subprocess
+# --------------------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if this process dies without cleaning up (SIGKILL)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def aica_command() -> list[str]:
+    script = Path(sys.executable).parent / "aica"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from aica.cli import app; app()"]
+
+
+def service_env(
+    args: argparse.Namespace, url: str, data_dir: Path, *, workers: bool
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AICA_")}
+    env.update(
+        AICA_DATABASE_URL=url,
+        AICA_DATA_DIR=str(data_dir),
+        AICA_RATE_LIMIT_PER_MINUTE="0",
+        AICA_RUN_WORKERS="1" if workers else "0",
+        AICA_WORKER_CONCURRENCY="1",
+        AICA_WHISPER_MODEL=args.model,
+        AICA_WHISPER_DEVICE="cpu",
+        AICA_WHISPER_COMPUTE_TYPE="int8",
+        AICA_WHISPER_BEAM_SIZE="5",
+        AICA_WHISPER_CPU_THREADS=str(args.threads),
+        AICA_LOG_LEVEL="INFO",  # the default; also gives us the model-load line
+        AICA_LOG_JSON="1",
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:]) or "(no log)"
+
+
+def start_server(name: str, env: dict[str, str], work_dir: Path) -> Server:
+    port = free_port()
+    log_path = work_dir / f"{name}.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(
+            [*aica_command(), "serve", "--host", HOST, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the server ourselves
+            preexec_fn=_die_with_parent,
+        )
+    return Server(name, port, process, log_path)
+
+
+def wait_ready(server: Server, within: float = 120) -> float:
+    deadline = time.monotonic() + within
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        while True:
+            if server.process.poll() is not None:
+                raise RuntimeError(
+                    f"{server.name} server exited with {server.process.returncode}:\n"
+                    + server.log_tail()
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get("/readyz").status_code == 200:
+                    return time.perf_counter() - server.started
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{server.name} not ready after {within}s:\n{server.log_tail()}")
+            time.sleep(0.1)
+
+
+def stop_server(server: Server, grace: float = 20) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            log(f"{server.name} server did not stop in {grace:g}s; killing it")
+            server.process.kill()
+            server.process.wait()
+
+
+def bootstrap(env: dict[str, str]) -> dict[str, str]:
+    """``aica bootstrap --json``: migrates the fresh database, makes an org, owner and token."""
+    done = subprocess.run(
+        [*aica_command(), "bootstrap", "--org-name", "Bench", "--email", "bench@example.com",
+         "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"aica bootstrap failed:\n{done.stderr[-3000:]}")
+    line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
+    created: dict[str, str] = json.loads(line)
+    return created
+
+
+def multipart_body(
+    path: Path, fields: dict[str, str], file_name: str, on_sent: Callable[[], None]
+) -> tuple[int, Iterator[bytes]]:
+    """(Content-Length, chunks) of a multipart/form-data body read from ``path`` 1 MiB at a time.
+
+    ``on_sent`` is called once the last byte has been handed to the client.
+    """
+    head = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    head += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{file_name}"\r\nContent-Type: audio/wav\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    size = path.stat().st_size
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        with path.open("rb") as f:
+            while piece := f.read(CHUNK):
+                yield piece
+        yield tail
+        on_sent()
+
+    return len(head) + size + len(tail), chunks()
+
+
+@dataclass
+class Upload:
+    record_id: str
+    started: float
+    body_sent: float
+    answered: float
+    response: dict[str, Any]
+
+
+def upload(client: httpx.Client, path: Path, project_id: str, headers: dict[str, str]) -> Upload:
+    sent: list[float] = []
+    length, body = multipart_body(
+        path, {"projectId": project_id, "metadata": json.dumps({"agentName": "Bench Agent"})},
+        path.name, lambda: sent.append(time.perf_counter()),
+    )  # fmt: skip
+    request_headers = {
+        **headers,
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        "Content-Length": str(length),
+    }
+    started = time.perf_counter()
+    response = client.post("/api/v1/records/upload", content=body, headers=request_headers)
+    answered = time.perf_counter()
+    if response.status_code != 201:
+        raise RuntimeError(f"upload: {response.status_code} {response.text[:500]}")
+    data = response.json()["data"]
+    return Upload(data["id"], started, sent[0] if sent else answered, answered, data)
+
+
+@dataclass
+class Timeline:
+    """When the polls first saw each state, in seconds from the upload's first byte."""
+
+    uploaded: float = 0.0
+    processing: float | None = None
+    first_progress: float | None = None
+    transcribed: float | None = None
+    completed: float = 0.0
+    polls: int = 0
+
+
+def poll_until_done(
+    client: httpx.Client, record_id: str, headers: dict[str, str], t0: float, limit: float
+) -> tuple[Timeline, dict[str, Any]]:
+    timeline = Timeline()
+    deadline = time.perf_counter() + limit
+    while True:
+        response = client.get(f"/api/v1/records/{record_id}", headers=headers)
+        now = time.perf_counter() - t0
+        timeline.polls += 1
+        if response.status_code != 200:
+            raise RuntimeError(f"GET record: {response.status_code} {response.text[:300]}")
+        record = response.json()["data"]
+        status, progress = record["status"], record.get("progress") or 0
+        if status in ("processing", "completed") and timeline.processing is None:
+            timeline.processing = now
+        if progress > 0 and timeline.first_progress is None:
+            timeline.first_progress = now
+        if progress >= 90 and timeline.transcribed is None:
+            timeline.transcribed = now
+        if status == "completed":
+            timeline.completed = now
+            return timeline, record
+        if status == "failed":
+            raise RuntimeError(f"record failed: {record.get('error')}")
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"record not completed after {limit:.0f}s: {record}")
+        # Fast while a state change is near (queue pickup, the end), slow in between.
+        time.sleep(1.0 if 0 < progress < 85 else 0.25)
+
+
+@dataclass
+class ServiceRun:
+    """One round of (b)."""
+
+    wall: float
+    timeline: Timeline
+    cpu: CpuWindow
+    rss: PeakRss
+    words: list[str]
+    model_loaded: bool
+    """Whether the server had logged loading the model when the upload started."""
+
+
+def model_load_seconds(server_log: str) -> float | None:
+    for line in server_log.splitlines():
+        if "loaded Whisper model" in line:
+            match = re.search(r"in ([0-9.]+) s", line)
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def wait_for_model(server: Server, within: float) -> float | None:
+    """Seconds from spawn until the server logged loading the model (None: not in ``within``)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if model_load_seconds(server.log_text()) is not None:
+            return time.perf_counter() - server.started
+        time.sleep(0.1)
+    return None
+
+
+def run_service(
+    args: argparse.Namespace, speech: Speech, server: Server, auth: dict[str, str],
+    project_id: str,
+) -> ServiceRun:  # fmt: skip
+    others = wait_for_quiet(args.quiet_wait)
+    log(f"(b) uploading {speech.seconds:.0f}s to the service (others {others:.2f} cores)")
+    loaded = model_load_seconds(server.log_text()) is not None
+    with (
+        httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(600)) as client,
+        PeakRss(server.pid) as rss,
+        CpuWindow(server.pid) as cpu,
+    ):
+        sent = upload(client, speech.path, project_id, auth)
+        limit = max(900.0, 20 * speech.seconds)
+        timeline, _ = poll_until_done(client, sent.record_id, auth, sent.started, limit)
+        timeline.uploaded = sent.answered - sent.started
+        wall = time.perf_counter() - sent.started
+    response = httpx.get(
+        f"{server.base_url}/api/v1/records/{sent.record_id}/transcript", headers=auth, timeout=60
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"GET transcript: {response.status_code} {response.text[:300]}")
+    text = transcript_text(response.json()["data"])
+    log(
+        f"    {wall:.1f}s wall, {speech.seconds / wall:.2f} audio-s per wall-s,"
+        f" server CPU {cpu.server:.1f}s"
+    )
+    return ServiceRun(wall, timeline, cpu, rss, words(text), loaded)
+
+
+def transcript_text(data: dict[str, Any]) -> str:
+    if isinstance(data.get("text"), str):
+        return str(data["text"])
+    segments = data.get("segments") or []
+    return " ".join(str(s.get("text", "")) for s in segments)
+
+
+@dataclass
+class UploadRun:
+    size: int
+    sent: Upload
+    rss: PeakRss
+    client_rss: PeakRss
+    cpu: CpuWindow
+    deleted: int
+
+
+def run_upload(
+    args: argparse.Namespace, big: Path, server: Server, auth: dict[str, str], project_id: str
+) -> UploadRun:
+    with httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(600)) as client:
+        client.get("/api/v1/records", headers=auth)  # warm the REST/GraphQL path
+        others = wait_for_quiet(args.quiet_wait)
+        size = big.stat().st_size
+        log(f"(c) uploading {size / MIB:.0f} MiB (others {others:.2f} cores)")
+        with (
+            PeakRss(server.pid) as rss,
+            PeakRss(os.getpid()) as client_rss,
+            CpuWindow(server.pid) as cpu,
+        ):
+            sent = upload(client, big, project_id, auth)
+        wall = sent.answered - sent.started
+        log(f"    {wall:.1f}s, {size / MIB / wall:.0f} MiB/s")
+        deleted = client.delete(f"/api/v1/records/{sent.record_id}", headers=auth).status_code
+    return UploadRun(size, sent, rss, client_rss, cpu, deleted)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def mib(n: float) -> str:
+    return f"{n / MIB:.0f}"
+
+
+@dataclass
+class Results:
+    speech: Speech
+    load_seconds: float
+    """(a)'s model load (verify + load), not part of (a)'s times."""
+    ready_seconds: float
+    """``aica serve`` spawn to /readyz 200."""
+    model_ready: float | None
+    """``aica serve`` spawn to its "loaded Whisper model" log line, if it preloads."""
+    server_load: float | None
+    """The load time the server logged."""
+    direct: list[Direct] = field(default_factory=list)
+    service: list[ServiceRun] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
+    upload: UploadRun | None = None
+    upload_error: str | None = None
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """``median (min-max)``, or the one value."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def row(
+    case: str, what: str, wall: str, speed: str, cpu: str, rsses: list[PeakRss], whose: str,
+    others: float,
+) -> str:  # fmt: skip
+    peak = max(r.peak for r in rsses)
+    before = rsses[0].before
+    delta = peak - before
+    return (
+        f"| {case} | {what} | {wall} | {speed} | {cpu} | {mib(peak)} ({whose})"
+        f" | {mib(before)} -> {'+' if delta >= 0 else ''}{mib(delta)} | {others:.2f} |"
+    )
+
+
+def report(args: argparse.Namespace, res: Results) -> str:
+    import ctranslate2
+    import faster_whisper
+
+    speech, audio = res.speech, res.speech.seconds
+    a_walls = [d.cpu.wall for d in res.direct]
+    b_walls = [s.wall for s in res.service]
+    n = len(res.direct)
+    lines = [
+        f"| case | input | wall s, median (min-max) of {n} | audio-s per wall-s / MiB/s"
+        " | CPU s | peak RSS MiB | RSS before -> delta MiB | other procs, cores (max) |",
+        "|" + "---|" * 8,
+        row(
+            "(a) faster-whisper direct (`Transcriber.transcribe`, model loaded)",
+            f"{audio:.1f} s audio", spread(a_walls), spread([audio / w for w in a_walls]),
+            spread([d.cpu.own for d in res.direct], 1), [d.rss for d in res.direct],
+            "this process", max(d.cpu.others for d in res.direct),
+        ),
+        row(
+            "(b) service: POST upload -> GET until completed", f"{audio:.1f} s audio",
+            spread(b_walls), spread([audio / w for w in b_walls]),
+            spread([s.cpu.server for s in res.service], 1) + " (server)",
+            [s.rss for s in res.service], "server", max(s.cpu.others for s in res.service),
+        ),
+    ]  # fmt: skip
+    c = res.upload
+    if c is not None:
+        wall = c.sent.answered - c.sent.started
+        lines.append(
+            row(
+                "(c) POST /api/v1/records/upload, streamed WAV",
+                f"{c.size / MIB:.0f} MiB",
+                f"{wall:.2f}",
+                f"{c.size / MIB / wall:.0f} MiB/s",
+                f"{c.cpu.server:.1f} (server)",
+                [c.rss],
+                "server",
+                c.cpu.others,
+            )
+        )
+    ratios = [a.cpu.wall / b.wall for a, b in zip(res.direct, res.service, strict=True)]
+    cpu_ratios = [b.cpu.server / a.cpu.own for a, b in zip(res.direct, res.service, strict=True)]
+    ratio = median(ratios)
+    verdict = "met" if ratio >= 0.95 else "NOT met"
+    lines += [
+        "",
+        f"- **b/a = {ratio:.3f}** (median of {n} paired rounds: "
+        + ", ".join(f"{r:.3f}" for r in ratios)
+        + f"; aim >= 0.95: {verdict}); b/a of the medians {median(a_walls) / median(b_walls):.3f}."
+        f" CPU-seconds a/b (server process in (b) vs this process in (a), less sensitive to other"
+        f" load): {median(cpu_ratios) ** -1:.3f}.",
+    ]
+    for i, (a, b, order) in enumerate(zip(res.direct, res.service, res.orders, strict=True)):
+        t = b.timeline
+        lines.append(
+            f"- round {i + 1} ({' then '.join(order)}): (a) {a.cpu.wall:.2f} s, first progress"
+            f" {_at(a.first_progress)}; (b) {b.wall:.2f} s: 201 at {t.uploaded:.2f} s,"
+            f" processing seen {_at(t.processing)}, first progress > 0 {_at(t.first_progress)},"
+            f" progress >= 90 {_at(t.transcribed)}, completed {t.completed:.2f} s ({t.polls}"
+            f" polls); CPU a {a.cpu.own:.1f} s, b {b.cpu.server:.1f} s; other procs a"
+            f" {a.cpu.others:.2f}, b {b.cpu.others:.2f} cores; model loaded before the upload:"
+            f" {'yes' if b.model_loaded else 'NO'}."
+        )
+    preload = (
+        f"logged by the server {res.model_ready:.1f} s after spawn (warm-up at start-up, before"
+        " any job; the first (b) waited for it)"
+        if res.model_ready is not None
+        else "not loaded at start-up: the first job paid for it"
+    )
+    lines += [
+        f"- Model load: {res.load_seconds:.2f} s in (a) (verify + load, outside (a)'s times);"
+        f" in the server {_s(res.server_load)}, {preload}. `aica serve` spawn to /readyz 200:"
+        f" {res.ready_seconds:.1f} s.",
+        f"- Transcripts: {len(speech.words)} words spoken; (a) {len(res.direct[0].words)} words,"
+        f" (b) {len(res.service[0].words)} words; (b) vs (a) word match"
+        f" {_match(res.direct[0].words, res.service[0].words):.1%}; (a) vs the script"
+        f" {_match(speech.words, res.direct[0].words):.1%}; language {res.direct[0].language}.",
+    ]
+    if c is not None:
+        send = c.sent.body_sent - c.sent.started
+        after = c.sent.answered - c.sent.body_sent
+        lines.append(
+            f"- (c) body handed to the socket in {send:.2f} s ({c.size / MIB / send:.0f} MiB/s);"
+            f" 201 came {after:.2f} s after the last byte (probe, move into place, insert +"
+            f" enqueue). Client peak RSS {mib(c.client_rss.before)} ->"
+            f" +{mib(c.client_rss.peak - c.client_rss.before)} MiB. DELETE -> {c.deleted}."
+            " Fresh server with AICA_RUN_WORKERS=0 (see the script's doc)."
+        )
+    if res.upload_error:
+        lines.append(f"- (c) FAILED: {res.upload_error.splitlines()[0][:300]}")
+    busiest = max(
+        [d.cpu.others for d in res.direct]
+        + [s.cpu.others for s in res.service]
+        + ([c.cpu.others] if c else [])
+    )
+    if busiest > 0.2:
+        lines.append(
+            f"- WARNING: other processes kept up to {busiest:.2f} of {os.cpu_count()} cores busy"
+            " during a case; wall-clock numbers are skewed (paired ratios and CPU s less so)."
+        )
+    lines += [
+        "",
+        f"Machine: {os.cpu_count()} cores ({_cpu_name()}),"
+        f" {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()},"
+        f" {platform.system()} {platform.release()}; load average before the run {args.loadavg}.",
+        f"Whisper: model {args.model}, CPU int8, beam 5, {args.threads} CTranslate2 threads,"
+        f" VAD + word timestamps (the service's settings); faster-whisper"
+        f" {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}. Speech:"
+        f" espeak-ng, {audio / 60:.1f} min, mono 22.05 kHz, {speech.path.stat().st_size / MIB:.1f}"
+        " MiB WAV.",
+    ]
+    return "\n".join(lines)
+
+
+def _at(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def _s(value: float | None) -> str:
+    return "n/a (no log line)" if value is None else f"{value:.2f} s"
+
+
+def _match(a: list[str], b: list[str]) -> float:
+    if not a and not b:
+        return 1.0
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return 2 * sum(m.size for m in matcher.get_matching_blocks()) / (len(a) + len(b))
+
+
+def _cpu_name() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="minutes of speech")
+    parser.add_argument("--upload-mb", type=int, default=400, help="MiB of WAV for (c); 0 skips")
+    parser.add_argument("--threads", type=int, default=2, help="CTranslate2 CPU threads")
+    parser.add_argument("--model", default="tiny.en", help="AICA_WHISPER_MODEL")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="(a)/(b) pairs, alternating order (default 3)"
+    )
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60.0,
+        help="seconds each case may wait for other processes to go under 0.3 cores",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "aica-bench-cache",
+        help="where the generated speech is kept between runs",
+    )
+    parser.add_argument(
+        "--admin-dsn",
+        default=os.environ.get("AICA_BENCH_ADMIN_DSN", DEFAULT_ADMIN_DSN),
+        help="PostgreSQL to create the scratch database on (env AICA_BENCH_ADMIN_DSN)",
+    )
+    args = parser.parse_args(argv)
+    if args.minutes <= 0 or args.threads < 1 or args.rounds < 1 or args.upload_mb < 0:
+        parser.error("--minutes, --threads, --rounds must be positive, --upload-mb not negative")
+    return args
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import asyncio
+
+    args = parse_args(argv)
+    args.loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    signal.signal(signal.SIGTERM, _terminate)
+    database = f"aica_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    work_dir = Path(tempfile.mkdtemp(prefix="aica-bench-pipeline-"))
+    servers: list[Server] = []
+    created_db = False
+    try:
+        args.cache_dir.mkdir(parents=True, exist_ok=True)
+        speech = build_speech(args.cache_dir, args.minutes)
+        log(f"speech: {speech.path} ({speech.seconds:.1f}s, {len(speech.words)} words)")
+
+        transcriber, load_seconds = load_transcriber(args, work_dir / "direct")
+
+        for stale in asyncio.run(drop_stale_databases(args.admin_dsn)):
+            log(f"dropped {stale}, left behind by a killed run")
+        asyncio.run(create_database(args.admin_dsn, database))
+        created_db = True
+        url = database_url_for(args.admin_dsn, database)
+        env = service_env(args, url, work_dir / "data", workers=True)
+        creds = bootstrap(env)
+        auth = {"Authorization": f"Bearer {creds['token']}", "X-Selected-Org-ID": creds["orgId"]}
+
+        server = start_server("serve", env, work_dir)
+        servers.append(server)
+        ready = wait_ready(server)
+        model_ready = wait_for_model(server, within=30)
+        log(f"aica serve ready in {ready:.1f}s (pid {server.pid}); model logged at {model_ready}")
+        res = Results(
+            speech, load_seconds, ready, model_ready, model_load_seconds(server.log_text())
+        )
+        response = httpx.post(
+            f"{server.base_url}/api/v1/projects", json={"name": "Bench"}, headers=auth, timeout=30
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"create project: {response.status_code} {response.text[:300]}")
+        project_id = response.json()["data"]["id"]
+
+        for round_ in range(args.rounds):
+            order = "ab" if round_ % 2 == 0 else "ba"  # alternate, so drift hits both alike
+            log(f"round {round_ + 1}/{args.rounds}")
+            res.orders.append(order)
+            for case in order:
+                if case == "a":
+                    res.direct.append(run_direct(args, speech, transcriber))
+                else:
+                    res.service.append(run_service(args, speech, server, auth, project_id))
+        res.server_load = model_load_seconds(server.log_text())
+        stop_server(server)
+
+        if args.upload_mb:
+            big = work_dir / f"upload-{args.upload_mb}mib.wav"
+            write_big_wav(speech.path, big, args.upload_mb * MIB)
+            env_c = service_env(args, url, work_dir / "data", workers=False)
+            server_c = start_server("serve-upload", env_c, work_dir)
+            servers.append(server_c)
+            try:  # (a) and (b) are reported even if (c) fails
+                wait_ready(server_c)
+                res.upload = run_upload(args, big, server_c, auth, project_id)
+            except (RuntimeError, httpx.HTTPError) as exc:
+                res.upload_error = f"{type(exc).__name__}: {exc}"
+                log(f"(c) failed: {exc}\n--- server log tail ---\n{server_c.log_tail()}")
+            big.unlink()
+            stop_server(server_c)
+        print(report(args, res), flush=True)
+        return 0
+    except RuntimeError as exc:
+        log(f"failed: {exc}")
+        for server in servers:
+            log(f"--- {server.name} log tail ---\n{server.log_tail()}")
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for server in servers:
+            stop_server(server)
+        if created_db:
+            try:
+                asyncio.run(drop_database(args.admin_dsn, database))
+            except Exception as exc:
+                log(f"could not drop database {database}: {exc!r}")
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
