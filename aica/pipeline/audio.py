@@ -76,7 +76,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     with _open(path) as (container, fmt):
         stream = container.streams.audio[0]
         declared = _declared_duration(container, stream)
-        end = 0.0
+        end_pts = 0  # in the stream's time base: integers in the loop, seconds once at the end
         packets = decoded = 0
         decode_error: av.error.FFmpegError | None = None
         try:
@@ -84,9 +84,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 if packet.size == 0:
                     continue  # the flush packet demux yields at the end
                 packets += 1
-                if packet.pts is not None and packet.time_base is not None:
-                    stop = packet.pts + (packet.duration or 0)
-                    end = max(end, float(stop * packet.time_base))
+                if packet.pts is not None:
+                    end_pts = max(end_pts, packet.pts + (packet.duration or 0))
                 if decoded < _PROBE_DECODE_SECONDS * (stream.rate or SAMPLE_RATE):
                     try:
                         decoded += sum(frame.samples for frame in packet.decode())
@@ -97,7 +96,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 raise _undecodable(exc) from exc
             raise BadInput(
                 "The audio file is truncated or damaged: reading stopped after "
-                f"{end:.1f} s ({exc.strerror})",
+                f"{_seconds(end_pts, stream):.1f} s ({exc.strerror})",
                 reason="truncated",
             ) from exc
         if packets == 0:
@@ -106,6 +105,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             raise BadInput("The audio file holds no audio", reason="empty")
         if decoded == 0:
             raise _undecodable(decode_error)
+        end = _seconds(end_pts, stream)
         _check_length(declared, end)
         duration = min(declared, end) if declared and end else (declared or end)
         return AudioInfo(
@@ -115,6 +115,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             sample_rate=stream.rate,
             codec=stream.codec_context.name,
         )
+
+
+def _seconds(pts: int, stream: Any) -> float:
+    return float(pts * stream.time_base) if stream.time_base is not None else 0.0
 
 
 def decode(path: str | os.PathLike[str], *, split_channels: bool) -> list[npt.NDArray[np.float32]]:

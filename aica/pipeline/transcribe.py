@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from aica.config import Settings
 from aica.pipeline import audio
+from aica.pipeline.features import BlockFeatureExtractor
 from aica.pipeline.whisper_models import (
     ModelUnavailable,
     check_language,
@@ -156,6 +157,9 @@ def load_model(
                     f"Could not load Whisper model {model_path} on device={device} "
                     f"compute_type={compute_type}: {exc}"
                 ) from exc
+            model.feature_extractor = BlockFeatureExtractor(
+                **model.feat_kwargs
+            )  # same features, memory flat in the call's length
             log.info(
                 "loaded Whisper model %s (%s, %s) in %.1f s",
                 model_path,
