@@ -617,3 +617,58 @@ async def test_listing_records_with_their_analysis_runs_a_constant_number_of_que
         assert all(i["analysis"] for i in body["data"]["records"]["items"])
         counts.append(len(sql_counter.statements))
     assert counts[0] == counts[1]
+
+
+async def test_records_filter_by_quality_score(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    project = await make_project(tenant.org_id)
+    low = await scored(tenant, project.id, "2026-03-01T09:00:00", 40)
+    high = await scored(tenant, project.id, "2026-03-01T10:00:00", 90)
+    await scored(tenant, project.id, "2026-03-01T11:00:00", None, status=RecordStatus.failed)
+    listed = await client.get(
+        "/api/v1/records",
+        params={"projectId": project.id, "minScore": 50, "sort": "qualityScore"},
+        headers=tenant.headers,
+    )
+    assert [r["id"] for r in listed.json()["data"]] == [high.id]
+    upto = await client.get(
+        "/api/v1/records", params={"projectId": project.id, "maxScore": 50}, headers=tenant.headers
+    )
+    assert [r["id"] for r in upto.json()["data"]] == [low.id]
+    bad = await client.get(
+        "/api/v1/records", params={"minScore": 60, "maxScore": 50}, headers=tenant.headers
+    )
+    assert_rest_error(bad, 400, "BAD_USER_INPUT")
+
+
+UPDATE_PROFILE = """
+mutation Update($id: ID!, $definition: JSON!) {
+  updateAnalysisProfile(id: $id, definition: $definition) { key name }
+}
+"""
+DELETE_PROFILE = "mutation Delete($id: ID!) { deleteAnalysisProfile(id: $id) { key } }"
+
+
+async def test_another_org_cannot_change_or_delete_a_profile_and_one_in_use_stays(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    definition = {**CUSTOM, "key": "mine"}
+    created = await gql(client, CREATE_PROFILE, {"definition": definition}, tenant.headers)
+    profile_id = created["data"]["createAnalysisProfile"]["id"]
+    renamed = {**definition, "name": "Renamed"}
+    foreign = await gql(
+        client, UPDATE_PROFILE, {"id": profile_id, "definition": renamed}, other_tenant.headers
+    )
+    assert error_code(foreign) == "NOT_FOUND"
+    gone = await gql(client, DELETE_PROFILE, {"id": profile_id}, other_tenant.headers)
+    assert error_code(gone) == "NOT_FOUND"
+    await client.post(
+        "/api/v1/projects",
+        json={"name": "Uses it", "settings": {"profile": "mine"}},
+        headers=tenant.headers,
+    )
+    in_use = await gql(client, DELETE_PROFILE, {"id": profile_id}, tenant.headers)
+    assert error_code(in_use) == "CONFLICT"
+    own = await gql(
+        client, UPDATE_PROFILE, {"id": profile_id, "definition": renamed}, tenant.headers
+    )
+    assert own["data"]["updateAnalysisProfile"] == {"key": "mine", "name": "Renamed"}

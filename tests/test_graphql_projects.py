@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from aica.models import Project, Record, Role
+from tests import conftest
 from tests.conftest import Tenant, error_code, gql
 
 PROJECTS = """
@@ -215,3 +216,38 @@ async def test_projects_page_out_of_range_is_bad_user_input(
 ) -> None:
     body = await gql(client, PROJECTS, {"page": page, "pageSize": page_size}, tenant.headers)
     assert error_code(body) == "BAD_USER_INPUT"
+
+
+async def test_a_language_the_model_cannot_transcribe_is_refused_when_the_project_is_saved(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """tiny.en (the default model) and a Russian project: the error comes now, not per call."""
+    body = await gql(
+        client,
+        CREATE_PROJECT,
+        {"input": {"name": "Moscow desk", "settings": {"language": "ru"}}},
+        tenant.headers,
+    )
+    assert error_code(body) == "BAD_USER_INPUT"
+    error = body["errors"][0]
+    assert error["extensions"]["field"] == "settings.language"
+    assert "AICA_WHISPER_MODEL=base" in error["message"]
+    listed = await gql(client, PROJECTS, headers=tenant.headers)
+    assert listed["data"]["projects"]["total"] == 0
+
+
+async def test_a_multilingual_model_accepts_a_russian_project(
+    database_url: str, tenant: Tenant
+) -> None:
+    settings = conftest.make_settings(whisper_model="base")
+    async with (
+        conftest.running_server(settings, database_url, lifespan="off") as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        body = await gql(
+            client,
+            CREATE_PROJECT,
+            {"input": {"name": "Moscow desk", "settings": {"language": "ru-RU"}}},
+            tenant.headers,
+        )
+    assert body["data"]["createProject"]["settings"]["language"] == "ru"

@@ -340,3 +340,20 @@ async def test_a_recording_not_attached_yet_is_reported_as_not_ready(
     record = await ingested(client, tenant, url, "CALL-R3")
     with pytest.raises(RecordingNotReady):
         await audio_url(record, policy=AddressPolicy(allow_private=True), time_limit=5)
+
+
+DELETE_CONNECTION = "mutation Delete($id: ID!) { deleteBitrix24Connection(id: $id) { id } }"
+
+
+async def test_another_org_cannot_remove_a_portal_connection(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    connection = await connect(client, tenant, project.id)
+    body = await gql(client, DELETE_CONNECTION, {"id": connection["id"]}, other_tenant.headers)
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    still = await client.post("/api/v1/records/ingest", data=call_end(connection["domain"], "C-9"))
+    assert still.status_code == 200, still.text
+    agent = await tenant.add(Role.agent)
+    refused = await gql(client, DELETE_CONNECTION, {"id": connection["id"]}, agent.headers)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

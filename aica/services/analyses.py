@@ -9,12 +9,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from aica.analysis.analyzer import analyze
-from aica.errors import BadInput, NotFound
+from aica.errors import NotFound
 from aica.models import Analysis, ComplianceStatus, Record, Role, Transcript
 from aica.pipeline.transcribe import Transcript as Spoken
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.records import check_scores
 from aica.services.timerange import DateBound, check_range
 
 
@@ -39,9 +40,7 @@ def visible_analyses(actor: Actor) -> QuerySet[Analysis]:
 
 async def list_analyses(actor: Actor, flt: AnalysisFilter, request: PageRequest) -> Page[Analysis]:
     check_range(flt.created_from, flt.created_to)
-    for name, score in (("minScore", flt.min_score), ("maxScore", flt.max_score)):
-        if score is not None and not 0 <= score <= 100:
-            raise BadInput(f"{name} must be between 0 and 100", field=name)
+    check_scores(flt.min_score, flt.max_score)
     query = visible_analyses(actor)
     if flt.project_id is not None:
         query = query.filter(record__project_id=flt.project_id)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from tortoise.functions import Coalesce
 from tortoise.queryset import QuerySet
 
-from aica.errors import NotFound
+from aica.errors import BadInput, NotFound
 from aica.models import Record, RecordStatus, Role
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
@@ -33,6 +33,8 @@ class RecordFilter:
     status: RecordStatus | None = None
     created_from: DateBound | None = None
     created_to: DateBound | None = None
+    min_score: float | None = None
+    max_score: float | None = None
 
 
 def visible_records(actor: Actor) -> QuerySet[Record]:
@@ -50,6 +52,7 @@ async def list_records(
     order: SortOrder = SortOrder.desc,
 ) -> Page[Record]:
     check_range(flt.created_from, flt.created_to)
+    check_scores(flt.min_score, flt.max_score)
     query = visible_records(actor)
     if flt.project_id is not None:
         query = query.filter(project_id=flt.project_id)
@@ -59,6 +62,10 @@ async def list_records(
         query = query.filter(created_at__gte=flt.created_from.start)
     if flt.created_to is not None:
         query = query.filter(created_at__lte=flt.created_to.end)
+    if flt.min_score is not None:
+        query = query.filter(quality_score__gte=flt.min_score)
+    if flt.max_score is not None:
+        query = query.filter(quality_score__lte=flt.max_score)
     key = sort.value
     if order is SortOrder.desc and sort is not RecordSort.createdAt:
         # Unscored records sort last either way (PostgreSQL puts NULLs first on DESC).
@@ -84,6 +91,14 @@ async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Recor
     await record.delete()
     await storage.delete(record.audio_key)
     return record
+
+
+def check_scores(low: float | None, high: float | None) -> None:
+    for name, score in (("minScore", low), ("maxScore", high)):
+        if score is not None and not 0 <= score <= 100:
+            raise BadInput(f"{name} must be between 0 and 100", field=name)
+    if low is not None and high is not None and low > high:
+        raise BadInput("minScore must not be above maxScore", field="minScore")
 
 
 def mask_phone(phone: str | None) -> str | None:

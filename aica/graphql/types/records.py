@@ -168,6 +168,8 @@ class RecordQueries:
         status: models.RecordStatus | None = None,
         from_: Annotated[DateFilter | None, strawberry.argument(name="from")] = None,
         to: DateFilter | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
         sort: records.RecordSort = records.RecordSort.createdAt,
         order: records.SortOrder = records.SortOrder.desc,
         page: int = 1,
@@ -179,6 +181,8 @@ class RecordQueries:
             status=models.RecordStatus(status) if status else None,
             created_from=from_,
             created_to=to,
+            min_score=min_score,
+            max_score=max_score,
         )
         result = await records.list_records(
             actor,
