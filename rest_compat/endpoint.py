@@ -88,6 +88,7 @@ class RestEndpoint:
     ) -> None:
         self.route = route
         self.operation: Operation = load(route.operation)
+        self.precheck = load(route.precheck) if route.precheck else None
         self.schema = schema
         self.context_getter = context_getter
         self.files = files
@@ -139,6 +140,19 @@ class RestEndpoint:
         allow_form = self.route.body is Body.JSON_OR_FORM
         return await read_body(request, self.limits.body_bytes, allow_form=allow_form)
 
+    async def _execute(
+        self, request: Request, operation: Operation, variables: dict[str, Any]
+    ) -> Any:
+        context = getattr(request.state, "graphql_context", None)
+        if context is None:  # one context (one authentication) per request, precheck included
+            context = request.state.graphql_context = await self.context_getter(request)
+        return await self.schema.execute(
+            operation.document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation.name,
+        )
+
     def target(self, body: dict[str, Any] | None) -> RestEndpoint:
         """The endpoint whose operation serves this body (see ``RestRoute.alternatives``)."""
         for key, endpoint in self.alternatives:
@@ -160,17 +174,16 @@ class RestEndpoint:
                 await self.files.discard(staged_id)
 
     async def respond(self, request: Request) -> Response:
+        if self.precheck is not None:
+            checked = await self._execute(request, self.precheck, {})
+            if checked.errors:
+                return from_graphql_error(checked.errors[0].formatted, request)
         variables = await self.variables_from(request)
         body = await self.body_from(request) if self.route.body_variable else None
         target = self.target(body)
         if target.route.body_variable:
             variables[target.route.body_variable] = body
-        result = await self.schema.execute(
-            target.operation.document,
-            variable_values=variables,
-            context_value=await self.context_getter(request),
-            operation_name=target.operation.name,
-        )
+        result = await self._execute(request, target.operation, variables)
         if result.errors:
             return from_graphql_error(result.errors[0].formatted, request)
         value = result.data[target.operation.root_field]
@@ -179,9 +192,12 @@ class RestEndpoint:
         if self.route.shape is Shape.EMPTY:
             return Response(status_code=self.route.status)
         if self.route.shape is Shape.FILE:
+            path = self.files.path(value["key"])
+            if not path.is_file():  # the row outlived its file (a disk restored without it)
+                raise RestError("NOT_FOUND", "The audio file is missing from storage")
             etag = {"etag": f'"{value["sha256"]}"'} if value.get("sha256") else {}
             return FileResponse(
-                self.files.path(value["key"]),
+                path,
                 media_type=value["contentType"],
                 headers=etag,
                 filename=value.get("fileName") or None,

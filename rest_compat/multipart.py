@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from python_multipart.exceptions import MultipartParseError
@@ -35,7 +36,7 @@ class FileStore(Protocol):
 
     async def discard(self, staged_id: str) -> None: ...
 
-    def path(self, key: str) -> Any: ...
+    def path(self, key: str) -> Path: ...
 
 
 @dataclass

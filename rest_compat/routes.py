@@ -49,6 +49,9 @@ class RestRoute:
     alternatives: tuple[Alternative, ...] = ()
     pick: tuple[str, ...] = ()
     """Where the response's ``data`` sits inside the operation's root field."""
+    precheck: str | None = None
+    """An operation run before the body is read; its errors answer the request (so nobody
+    streams 500 MB before learning their token is wrong)."""
 
 
 ROUTES: tuple[RestRoute, ...] = (
@@ -109,31 +112,46 @@ ROUTES: tuple[RestRoute, ...] = (
         "GET", "/records/{id}/audio", "GetRecordAudio", Shape.FILE, summary="Stream audio file"
     ),
     RestRoute("DELETE", "/records/{id}", "DeleteRecord", Shape.EMPTY, 204, summary="Delete record"),
-    RestRoute(
-        "GET", "/projects/{id}/stats", "GetProjectStats", summary="Project statistics"
-    ),
+    RestRoute("GET", "/projects/{id}/stats", "GetProjectStats", summary="Project statistics"),
     RestRoute("GET", "/analyses", "ListAnalyses", Shape.LIST, summary="List analyses"),
     RestRoute(
-        "GET", "/analyses/{id}", "GetAnalysis",
+        "GET",
+        "/analyses/{id}",
+        "GetAnalysis",
         summary="Get analysis details (scores, summary, transcript segments)",
     ),
     RestRoute(
-        "POST", "/analyses/{id}/re-analyze", "ReanalyzeAnalysis", status=201,
-        body_variable="input", summary="Re-analyze with a different profile",
+        "POST",
+        "/analyses/{id}/re-analyze",
+        "ReanalyzeAnalysis",
+        status=201,
+        body_variable="input",
+        summary="Re-analyze with a different profile",
     ),
     RestRoute(
-        "GET", "/analyses/{id}/annotations", "ListAnnotations", pick=("annotations",),
+        "GET",
+        "/analyses/{id}/annotations",
+        "ListAnnotations",
+        pick=("annotations",),
         summary="List annotations",
     ),
     RestRoute(
-        "POST", "/analyses/{id}/annotations", "AddAnnotation", status=201,
-        body_variable="input", summary="Add annotation",
+        "POST",
+        "/analyses/{id}/annotations",
+        "AddAnnotation",
+        status=201,
+        body_variable="input",
+        summary="Add annotation",
     ),
     RestRoute(
         "GET", "/analyses/{id}/review", "GetReview", pick=("review",), summary="Get QA review"
     ),
     RestRoute(
-        "POST", "/analyses/{id}/review", "SubmitReview", status=201, body_variable="input",
+        "POST",
+        "/analyses/{id}/review",
+        "SubmitReview",
+        status=201,
+        body_variable="input",
         summary="Submit QA review",
     ),
     RestRoute("GET", "/users", "ListUsers", Shape.LIST, summary="List organization users"),

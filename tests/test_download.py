@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from ipaddress import ip_network
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import pytest
@@ -91,3 +91,15 @@ async def test_too_large_download_stops_at_the_limit_and_leaves_nothing(
     with pytest.raises(PayloadTooLarge):
         await fetch(storage, f"{host}/endless", limit=1_000_000)
     assert staged_files(storage) == []
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::ffff:10.0.0.1", "169.254.169.254"]
+)
+def test_addresses_that_carry_a_private_ipv4_are_not_public(address: str) -> None:
+    assert not AddressPolicy().permits(ip_address(address))
+
+
+def test_public_addresses_are_permitted() -> None:
+    assert AddressPolicy().permits(ip_address("8.8.8.8"))
+    assert AddressPolicy().permits(ip_address("2606:4700::1111"))

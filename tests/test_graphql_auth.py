@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from aica.models import Role, Token, TokenKind
+from aica.models import Role, Token, TokenKind, User
 from aica.services import auth, orgs
 from tests.conftest import Tenant, error_code, gql
 
@@ -370,3 +370,20 @@ async def test_inviting_a_user_who_has_a_password_returns_no_invite_token(
     invited = await gql(client, INVITE_USER, {"input": {"email": email}}, tenant.headers)
 
     assert invited["data"]["inviteUser"]["inviteToken"] is None
+
+
+async def test_an_invitation_held_by_one_org_cannot_take_over_an_account_another_org_joined(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """Org B invites first and keeps the token; org A invites the same address; B's token
+    must no longer set the password (else B's admin could log in and act in A)."""
+    email = unique_email("shared")
+    by_b = await gql(client, INVITE_USER, {"input": {"email": email}}, other_tenant.headers)
+    b_token = by_b["data"]["inviteUser"]["inviteToken"]
+    by_a = await gql(client, INVITE_USER, {"input": {"email": email}}, tenant.headers)
+    assert by_a["data"]["inviteUser"]["inviteToken"] is None
+
+    spent = await gql(client, ACCEPT_INVITE, {"password": "attacker-pass"}, bearer(b_token))
+
+    assert error_code(spent) == "UNAUTHENTICATED"
+    assert (await User.get(email=email)).password_hash is None

@@ -357,3 +357,30 @@ async def test_another_org_cannot_remove_a_portal_connection(
     agent = await tenant.add(Role.agent)
     refused = await gql(client, DELETE_CONNECTION, {"id": connection["id"]}, agent.headers)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_bitrix24_calls_and_generic_ingest_do_not_share_external_ids(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A portal's CALL_ID must not return (and so reveal) a webhook record with that id."""
+    project = await make_project(tenant.org_id)
+    generic_record = await client.post(
+        "/api/v1/records/ingest",
+        json=generic(project.id, externalId="CALL-77"),
+        headers=tenant.headers,
+    )
+    connection = await connect(client, tenant, project.id)
+    from_portal = await client.post(
+        "/api/v1/records/ingest", data=call_end(connection["domain"], "CALL-77")
+    )
+    assert from_portal.json()["data"]["id"] != generic_record.json()["data"]["id"]
+    record = await Record.get(pk=from_portal.json()["data"]["id"])
+    assert record.source == "bitrix24"
+
+
+@pytest.mark.parametrize("event", ["[1, 2]", "42"])
+async def test_a_bitrix24_event_that_is_not_an_object_is_bad_input(
+    client: httpx.AsyncClient, event: str
+) -> None:
+    body = await gql(client, f"mutation {{ ingestBitrix24Event(event: {event}) {{ id }} }}")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

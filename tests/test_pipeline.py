@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aica.models import Record, RecordStatus, Transcript
+from aica.models import Record, RecordStatus, Role, Transcript
 from tests.audio import AudioFactory, Turn
 from tests.conftest import (
     DATA_DIR,
@@ -527,3 +527,66 @@ async def test_stereo_call_is_split_into_agent_and_customer_by_the_projects_chan
     assert {"internet", "evening"} <= by_speaker[right]
     starts = [s["start"] for s in transcript["segments"]]
     assert starts == sorted(starts)
+
+
+# --- review fixes: nothing streamed before auth, the phone not in metadata, files go ---------
+
+
+async def test_upload_is_refused_before_its_body_is_stored_without_rights(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    agent = await tenant.add(Role.agent, agent_name="Ann")
+    before = stored_files()
+    for headers, status, code in (
+        ({}, 401, "UNAUTHENTICATED"),
+        (
+            {"Authorization": "Bearer nope", "X-Selected-Org-ID": tenant.org_id},
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (agent.headers, 403, "FORBIDDEN"),
+    ):
+        response = await client.post(
+            "/api/v1/records/upload",
+            headers=headers,
+            files={"file": ("call.wav", audio.speech(GREETING).read_bytes(), "audio/wav")},
+            data={"projectId": project.id},
+        )
+        assert_rest_error(response, status, code)
+    assert stored_files() == before
+    assert not await Record.filter(project_id=project.id).exists()
+
+
+async def test_the_customers_phone_is_kept_in_its_column_not_in_metadata(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    metadata = '{"customerPhone": "+15551234567", "queue": "billing"}'
+    created = (await upload(client, tenant, project.id, audio.speech(GREETING), metadata)).json()
+    record = await Record.get(pk=created["data"]["id"])
+    assert record.customer_phone == "+15551234567"
+    assert record.metadata == {"queue": "billing"}
+
+
+async def test_deleting_a_project_removes_its_records_audio(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    created = (await upload(client, tenant, project.id, audio.speech(GREETING))).json()["data"]
+    record = await Record.get(pk=created["id"])
+    path = DATA_DIR / "audio" / (record.audio_key or "")
+    assert path.is_file()
+    response = await client.delete(f"/api/v1/projects/{project.id}", headers=tenant.headers)
+    assert response.status_code == 204
+    assert not path.exists()
+
+
+async def test_a_record_whose_audio_file_is_gone_answers_404(
+    client: httpx.AsyncClient, tenant: Tenant, stored: tuple[str, bytes]
+) -> None:
+    record_id, _ = stored
+    record = await Record.get(pk=record_id)
+    (DATA_DIR / "audio" / (record.audio_key or "")).unlink()
+    response = await client.get(f"/api/v1/records/{record_id}/audio", headers=tenant.headers)
+    assert_rest_error(response, 404, "NOT_FOUND")

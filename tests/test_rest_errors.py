@@ -387,3 +387,27 @@ async def test_an_oversized_graphql_document_is_refused_before_it_runs(
         assert body["errors"], body
         code = (body["errors"][0].get("extensions") or {}).get("code")
         assert code != "INTERNAL_SERVER_ERROR", body
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"to": "9999-12-31"}, {"from": "0001-01-01T00:00:00+05:00"}],
+)
+async def test_dates_at_the_edge_of_the_calendar_are_bad_input(
+    client: httpx.AsyncClient, tenant: Tenant, params: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/records", params=params, headers=tenant.headers)
+    assert_rest_error(response, 400, "BAD_USER_INPUT")
+
+
+@pytest.mark.parametrize("url", ["http://[x/a.mp3", "http://example.com:99999/a.mp3"])
+async def test_unparseable_ingest_urls_are_bad_input(
+    client: httpx.AsyncClient, tenant: Tenant, url: str
+) -> None:
+    project = await Project.create(org_id=tenant.org_id, name="p")
+    response = await client.post(
+        "/api/v1/records/ingest",
+        json={"projectId": project.id, "audioUrl": url, "externalId": "e-1"},
+        headers=tenant.headers,
+    )
+    assert_rest_error(response, 400, "BAD_USER_INPUT")

@@ -62,18 +62,6 @@ class Context:
     def settings(self) -> Settings:
         return self.runtime.settings
 
-    def fresh(self) -> Context:
-        """A copy with new DataLoaders, for each event of a long-lived subscription."""
-        return Context(
-            self.runtime,
-            self.request,
-            self.response,
-            self.authorization,
-            self.selected_org_id,
-            _principal=self._principal,
-            _actor=self._actor,
-        )
-
 
 def bearer(header: str | None) -> str | None:
     if not header:

@@ -21,12 +21,13 @@ def _original(error: GraphQLError) -> BaseException | None:
     return original
 
 
-def refused_value(error: GraphQLError) -> asyncpg.DataError | None:
-    """PostgreSQL's class 22 (a NUL in text, a value too long, out of range), under
-    Tortoise's wrapping: the value came from the caller, so it is their input."""
+def refused_value(error: GraphQLError) -> asyncpg.PostgresError | None:
+    """What PostgreSQL refused because of the caller's values, under Tortoise's wrapping:
+    class 22 (a NUL in text, a value too long, out of range) or a unique key taken by a
+    concurrent request."""
     cause = _original(error)
     while cause is not None:
-        if isinstance(cause, asyncpg.DataError):
+        if isinstance(cause, asyncpg.DataError | asyncpg.UniqueViolationError):
             return cause
         cause = cause.__cause__
     return None
@@ -54,6 +55,13 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         refused = refused_value(error)
+        if isinstance(refused, asyncpg.UniqueViolationError):
+            return GraphQLError(
+                "It already exists (created by another request at the same time)",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "CONFLICT"},
+            )
         if refused is not None:
             detail = str(refused).replace("\x00", "\\0")
             return GraphQLError(

@@ -44,7 +44,7 @@ SCALARS: dict[object, ScalarDefinition] = {
     ),
     JSON: strawberry.scalar(
         name="JSON",
-        description="A JSON object.",
+        description="A JSON object (each service checks the shape it needs, naming the field).",
         serialize=lambda value: value,
         parse_value=lambda value: value,
     ),

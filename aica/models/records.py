@@ -27,6 +27,8 @@ class RecordStatus(StrEnum):
 class RecordSource(StrEnum):
     upload = "upload"
     ingest = "ingest"
+    bitrix24 = "bitrix24"
+    """Bitrix24 telephony events: their CALL_IDs are a namespace of their own."""
 
 
 class Stage(StrEnum):

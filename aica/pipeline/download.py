@@ -50,10 +50,26 @@ class AddressPolicy:
 
     def permits(self, address: IPAddress) -> bool:
         return (
-            address.is_global
+            all(a.is_global for a in _with_embedded(address))
             or self.allow_private
             or any(address in network for network in self.allowed_networks)
         )
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _with_embedded(address: IPAddress) -> list[IPAddress]:
+    """The address and any IPv4 address it carries (mapped, 6to4, NAT64), which Python calls
+    global although it may reach a private host."""
+    found: list[IPAddress] = [address]
+    if isinstance(address, IPv6Address):
+        for inner in (address.ipv4_mapped, address.sixtofour):
+            if inner is not None:
+                found.append(inner)
+        if address in _NAT64:
+            found.append(IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 async def _checked_address(host: str, port: int, policy: AddressPolicy) -> str:

@@ -154,6 +154,7 @@ class Pipeline:
             await self.storage.discard(staged.id)
         await self._update(
             record,
+            source_auth=None,  # a CRM's token is not kept once the audio is ours
             audio_key=key,
             format=info.format,
             size=staged.size,

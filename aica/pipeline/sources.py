@@ -25,7 +25,9 @@ async def _bitrix24_recording(
     record: Record, auth: dict[str, Any], policy: AddressPolicy, time_limit: float
 ) -> str:
     """``voximplant.statistic.get`` names the recording (URL, or a Disk file id)."""
-    connection = await Bitrix24Connection.get_or_none(pk=auth["bitrix24ConnectionId"])
+    connection = await Bitrix24Connection.get_or_none(
+        pk=auth["bitrix24ConnectionId"], org_id=record.org_id
+    )
     if connection is None:
         raise DownloadFailed("The Bitrix24 connection of this call was removed")
     if connection.rest_url:

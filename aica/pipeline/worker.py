@@ -39,9 +39,12 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     manager = QueueManager(Queries.from_asyncpg_connection(connection))
     executor = partial(
         DatabaseRetryEntrypointExecutor,
-        # Our own per-record counter decides when to give up; this only spaces retries.
-        max_attempts=pipeline.settings.job_max_attempts + 2,
+        # The record's own counter decides when to give up (crashes included) and polls for a
+        # CRM's recording must not count at all; pgqueuer's count (every retry, polls too)
+        # would drop the job with the record still "processing". This only spaces retries.
+        max_attempts=1_000_000,
         initial_delay=timedelta(seconds=2),
+        max_delay=timedelta(minutes=2),
     )
 
     @manager.entrypoint(PROCESS_RECORD, executor_factory=executor)
@@ -70,6 +73,12 @@ async def run_worker(settings: Settings, database_url: str) -> None:
         await Tortoise.close_connections()
 
 
+def _report_stop(task: asyncio.Task[None]) -> None:
+    """Consumers that die say so loudly; jobs wait in the queue for another worker."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("pipeline consumers stopped", exc_info=task.exception())
+
+
 @contextlib.asynccontextmanager
 async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[QueueManager]:
     """Run consumers in the background for the duration of the block."""
@@ -84,6 +93,7 @@ async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[Queu
             heartbeat_timeout=heartbeat,
         )
     )
+    task.add_done_callback(_report_stop)
     try:
         yield manager
     finally:

@@ -12,14 +12,13 @@ import hmac
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 
 from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
 from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
 from aica.services.access import Actor
-from aica.services.ingest import create_once
+from aica.services.ingest import check_http_url, create_once
 from aica.services.projects import get_project
 
 CALL_END = "ONVOXIMPLANTCALLEND"
@@ -51,8 +50,8 @@ async def save_connection(
         raise BadInput(
             "applicationToken must be the app's token from Bitrix24", field="applicationToken"
         )
-    if rest_url is not None and urlsplit(rest_url).scheme not in ("http", "https"):
-        raise BadInput("restUrl must be an http(s) URL", field="restUrl")
+    if rest_url is not None:
+        check_http_url(rest_url, "restUrl")
     connection = await Bitrix24Connection.get_or_none(domain=domain)
     if connection is not None and connection.org_id != actor.org_id:
         raise Conflict("This Bitrix24 portal is connected to another organization")
@@ -107,6 +106,11 @@ def _text(data: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+def _url(value: Any) -> str | None:
+    """Recording URLs are long signed links: kept whole (``_text`` cuts at 200)."""
+    return str(value)[:4000] if value else None
+
+
 def _seconds(value: Any) -> float | None:
     try:
         return float(value)
@@ -116,6 +120,8 @@ def _seconds(value: Any) -> float | None:
 
 async def ingest_event(event: dict[str, Any]) -> Record | None:
     """Record a finished call; ``None`` for a missed call the connection skips."""
+    if not isinstance(event, dict):
+        raise BadInput("The event must be an object", field="event")
     if str(event.get("event", "")).upper() != CALL_END:
         raise BadInput(f"Only {CALL_END} events are accepted", field="event")
     connection = await authenticate_event(event)
@@ -132,13 +138,13 @@ async def ingest_event(event: dict[str, Any]) -> Record | None:
     auth = auth if isinstance(auth, dict) else {}
     record = Record(
         org_id=connection.org_id,
-        source=RecordSource.ingest,
+        source=RecordSource.bitrix24,
         external_id=call_id,
         project_id=connection.project_id,
         agent_external_id=_text(data, "PORTAL_USER_ID", "ACCOUNT_USER_ID"),
         customer_phone=_text(data, "PHONE_NUMBER"),
         duration=_seconds(data.get("CALL_DURATION")),
-        audio_url=_text(data, "CALL_RECORD_URL"),
+        audio_url=_url(data.get("CALL_RECORD_URL")),
         metadata={
             "bitrix24": {
                 "domain": connection.domain,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from aica.errors import BadInput
+from aica.errors import BadInput, NotFound
 from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.pipeline.queue import enqueue_record
 from aica.services.access import Actor
@@ -27,12 +27,21 @@ class Ingest:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _validate(ingest: Ingest) -> None:
-    parts = urlsplit(ingest.audio_url)
+def check_http_url(url: str, field: str) -> None:
+    """An http(s) URL with a host and a valid port, at most 4000 characters."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port out of range
+    except ValueError:
+        raise BadInput(f"{field} is not a valid URL", field=field) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput("audioUrl must be an http(s) URL", field="audioUrl")
-    if len(ingest.audio_url) > 4000:
-        raise BadInput("audioUrl is longer than 4000 characters", field="audioUrl")
+        raise BadInput(f"{field} must be an http(s) URL", field=field)
+    if len(url) > 4000:
+        raise BadInput(f"{field} is longer than 4000 characters", field=field)
+
+
+def _validate(ingest: Ingest) -> None:
+    check_http_url(ingest.audio_url, "audioUrl")
     if not ingest.external_id.strip() or len(ingest.external_id) > 200:
         raise BadInput("externalId must be 1-200 characters", field="externalId")
 
@@ -74,8 +83,9 @@ async def create_once(record: Record) -> Record:
             await record.save(using_db=connection)
             if record.status == RecordStatus.pending:
                 await enqueue_record(record.id, connection)
-    except IntegrityError:  # the same delivery, concurrently
+    except IntegrityError:  # the same delivery, concurrently (or the project just went)
         found = await existing()
-        assert found is not None
+        if found is None:
+            raise NotFound.of("Project") from None
         return found
     return record

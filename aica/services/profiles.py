@@ -47,6 +47,8 @@ async def exists(org_id: str, key: str) -> bool:
 
 
 def _checked(definition: dict[str, Any]) -> Profile:
+    if not isinstance(definition, dict):
+        raise BadInput("The profile definition must be an object", field="definition")
     profile = parse_profile(definition)
     if not _KEY.match(profile.key):
         raise BadInput(

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput, NotFound
-from aica.models import Project, Role
+from aica.models import Project, Record, Role
 from aica.pipeline.whisper_models import check_language, normalize_language
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
+from aica.storage import Storage
 
 
 @dataclass(slots=True)
@@ -88,10 +89,18 @@ async def update_project(
     return project
 
 
-async def delete_project(actor: Actor, project_id: str) -> Project:
+async def delete_project(actor: Actor, project_id: str, storage: Storage) -> Project:
+    """The project, its records (by cascade) and then their audio files."""
     actor.require(Role.admin, "delete projects")
     project = await get_project(actor, project_id)
+    keys = (
+        await Record.filter(project_id=project.id)
+        .exclude(audio_key=None)
+        .values_list("audio_key", flat=True)
+    )
     await project.delete()
+    for key in keys:
+        await storage.delete(str(key))
     return project
 
 

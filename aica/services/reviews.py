@@ -80,7 +80,21 @@ def parse_categories(raw: object) -> dict[str, int] | None:
 
 async def current_review(actor: Actor, analysis_id: str) -> Review | None:
     analysis = await get_analysis(actor, analysis_id)
-    return await Review.get_or_none(analysis_id=analysis.id, is_current=True)
+    return await _current(analysis.id)
+
+
+async def _current(analysis_id: str) -> Review | None:
+    return (
+        await Review.filter(analysis_id=analysis_id, is_current=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+async def _lock(analysis: Analysis) -> None:
+    """Serialises reviews and disputes of one analysis (two submits must not both become
+    current, one agent must not dispute twice)."""
+    await Analysis.select_for_update().filter(pk=analysis.id).first()
 
 
 async def review_history(actor: Actor, analysis_id: str) -> list[Review]:
@@ -109,6 +123,7 @@ async def submit_review(actor: Actor, analysis_id: str, review: ReviewInput) -> 
     analysis = await get_analysis(actor, analysis_id)
     comment = _check_review(analysis, review)
     async with in_transaction():
+        await _lock(analysis)
         await Review.filter(analysis_id=analysis.id, is_current=True).update(is_current=False)
         return await Review.create(
             analysis_id=analysis.id,
@@ -126,11 +141,12 @@ async def dispute_review(actor: Actor, analysis_id: str, reason: str) -> Dispute
     record = await Record.get(pk=analysis.record_id)
     if not actor.owns(record.agent_name, record.agent_external_id):
         raise Forbidden("Only the call's agent can dispute its review")
-    review = await Review.get_or_none(analysis_id=analysis.id, is_current=True)
-    if review is None:
-        raise NotFound("The analysis has no review to dispute")
-    if await Dispute.exists(review_id=review.id, agent_id=actor.user_id):
-        raise Conflict("You have already disputed this review")
-    return await Dispute.create(
-        review_id=review.id, agent_id=actor.user_id, reason=_text(reason, "reason", required=True)
-    )
+    reason = _text(reason, "reason", required=True)
+    async with in_transaction():
+        await _lock(analysis)
+        review = await _current(analysis.id)
+        if review is None:
+            raise NotFound("The analysis has no review to dispute")
+        if await Dispute.exists(review_id=review.id, agent_id=actor.user_id):
+            raise Conflict("You have already disputed this review")
+        return await Dispute.create(review_id=review.id, agent_id=actor.user_id, reason=reason)

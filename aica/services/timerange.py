@@ -18,16 +18,19 @@ class DateBound:
         text = text.strip()
         try:
             if len(text) == 10:
-                return cls(datetime.combine(date.fromisoformat(text), time(), UTC), True)
+                day = date.fromisoformat(text)
+                if day == date.max:  # the end of that day is past what datetime holds
+                    raise OverflowError(text)
+                return cls(datetime.combine(day, time(), UTC), True)
             parsed = datetime.fromisoformat(text)
-        except ValueError:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return cls(parsed.astimezone(UTC), False)
+        except (ValueError, OverflowError):
             raise BadInput(
                 f"Not an ISO 8601 date or date-time: {text!r} (e.g. 2026-03-05 or "
                 "2026-03-05T10:15:00Z)"
             ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return cls(parsed.astimezone(UTC), False)
 
     @property
     def start(self) -> datetime:

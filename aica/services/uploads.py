@@ -51,9 +51,13 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     return raw
 
 
+def require_uploader(actor: Actor) -> None:
+    actor.require(Role.admin, "upload recordings")
+
+
 async def check_can_upload(actor: Actor, project_id: str) -> None:
     """Cheap checks before any byte is stored."""
-    actor.require(Role.admin, "upload recordings")
+    require_uploader(actor)
     await get_project(actor, project_id)
 
 
@@ -66,6 +70,9 @@ async def create_from_upload(actor: Actor, storage: Storage, upload: Upload) -> 
         await storage.discard(upload.staged.id)
         raise
     columns = {col: upload.metadata.get(key) for key, col in _COLUMNS.items()}
+    # The rest stays as metadata; these live in their columns only (the phone is masked
+    # from there for lists and agents, so it must not ride along in metadata unmasked).
+    extra = {k: v for k, v in upload.metadata.items() if k not in _COLUMNS}
     record = Record(
         org_id=actor.org_id,
         project_id=upload.project_id,
@@ -76,7 +83,7 @@ async def create_from_upload(actor: Actor, storage: Storage, upload: Upload) -> 
         sha256=upload.staged.sha256,
         duration=info.duration,
         channels=info.channels,
-        metadata=upload.metadata,
+        metadata=extra,
         **columns,
     )
     record.audio_key = await storage.commit(upload.staged, actor.org_id, record.id, info.format)

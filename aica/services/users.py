@@ -71,21 +71,41 @@ async def invite(
             agent_external_id=_clean(agent_external_id),
         )
     token = None
-    # Never for an account that already belongs to another org: this org's admin sees the
-    # token and could set that account's password, then act as them over there.
-    if (
-        user.password_hash is None
-        and not await Membership.filter(user_id=user.id).exclude(org_id=actor.org_id).exists()
-    ):
-        token, _ = await issue_token(user.id, TokenKind.invite, name="invite", ttl=INVITE_TTL)
+    # The token goes to this org's admin: it sets the account's password, so it must only
+    # exist while the account belongs to this org alone. Joining a second org spends any
+    # invitation still open (an earlier org's admin would otherwise hold a key to this one).
+    if user.password_hash is None:
+        if await _in_other_orgs(user.id, actor.org_id):
+            await _revoke_invitations(user.id)
+        else:
+            token, _ = await issue_token(
+                user.id, TokenKind.invite, org_id=actor.org_id, name="invite", ttl=INVITE_TTL
+            )
     return Invitation(member, token)
 
 
-async def accept_invite(user_id: str, token_id: str, password: str, name: str | None) -> User:
-    """Set the password once; the invitation token is spent."""
+async def _in_other_orgs(user_id: str, org_id: str | None) -> bool:
+    return await Membership.filter(user_id=user_id).exclude(org_id=org_id).exists()
+
+
+async def _revoke_invitations(user_id: str) -> None:
+    await Token.filter(user_id=user_id, kind=TokenKind.invite, revoked_at=None).update(
+        revoked_at=datetime.now(UTC)
+    )
+
+
+async def accept_invite(
+    user_id: str, token_id: str, org_id: str | None, password: str, name: str | None
+) -> User:
+    """Set the password once; the invitation token (bound to ``org_id``) is spent."""
     user = await User.get(pk=user_id)
     if user.password_hash is not None:
         raise Conflict("This account already has a password")
+    if org_id is None or await _in_other_orgs(user_id, org_id):
+        await _revoke_invitations(user_id)
+        raise Forbidden(
+            "This invitation is no longer valid: the account belongs to another organization"
+        )
     user.password_hash = hash_password(password)
     if name:
         user.name = name.strip()[:200]

@@ -86,4 +86,5 @@ class IntegrationMutations:
     )
     async def ingest_bitrix24_event(self, event: JSON) -> Record | None:
         record = await bitrix24.ingest_event(event)
-        return Record.from_model(record, mask_phone=False) if record else None
+        # Authenticated by an app token, not a member: nothing beyond the phone's mask.
+        return Record.from_model(record, mask_phone=True) if record else None

@@ -101,4 +101,5 @@ class ProjectMutations:
     @strawberry.mutation(description="Delete a project with all its records.")
     async def delete_project(self, info: Info, id: strawberry.ID) -> Project:
         actor = await info.context.actor()
-        return Project.from_model(await projects.delete_project(actor, id))
+        storage = info.context.runtime.storage
+        return Project.from_model(await projects.delete_project(actor, id, storage))

@@ -9,6 +9,7 @@ import strawberry
 from aica.errors import NotFound
 from aica.events import project_channel
 from aica.graphql.context import Info
+from aica.graphql.dataloaders import Loaders
 from aica.graphql.types.records import Record
 from aica.services import projects, records
 
@@ -21,6 +22,8 @@ async def _record_events(
     async for message in info.context.runtime.events.subscribe(project_channel(project_id)):
         if completed_only and message.get("event") != "completed":
             continue
+        # The connection's context lives for hours: each event reads through new loaders.
+        info.context.loaders = Loaders()
         try:
             record = await records.get_record(actor, str(message.get("recordId")))
         except NotFound:

@@ -85,6 +85,14 @@ class UploadMutations:
 
 @strawberry.type
 class AudioQueries:
+    @strawberry.field(
+        description="True when the caller may upload recordings to the selected org; errors "
+        "say why not (the REST upload route asks before it reads the file)."
+    )
+    async def can_upload_recordings(self, info: Info) -> bool:
+        uploads.require_uploader(await info.context.actor())
+        return True
+
     @strawberry.field(description="Where the record's audio is stored, for streaming it.")
     async def record_audio(self, info: Info, id: strawberry.ID) -> AudioFile:
         actor = await info.context.actor()

@@ -140,7 +140,9 @@ class UserMutations:
     @strawberry.mutation(description="Set a password with the invite token as bearer.")
     async def accept_invite(self, info: Info, password: str, name: str | None = None) -> bool:
         invitee = await info.context.invitee()
-        await users.accept_invite(invitee.user_id, invitee.token_id, password, name)
+        await users.accept_invite(
+            invitee.user_id, invitee.token_id, invitee.bound_org_id, password, name
+        )
         return True
 
     @strawberry.mutation
