@@ -135,6 +135,11 @@ async def submit_review(actor: Actor, analysis_id: str, review: ReviewInput) -> 
         )
 
 
+async def disputes_of(review_id: str) -> list[Dispute]:
+    """Disputes of a review the caller has already been allowed to read."""
+    return await Dispute.filter(review_id=review_id).order_by("created_at", "id")
+
+
 async def dispute_review(actor: Actor, analysis_id: str, reason: str) -> Dispute:
     """Only the call's own agent disputes, and only a review that exists."""
     analysis = await get_analysis(actor, analysis_id)

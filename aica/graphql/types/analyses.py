@@ -178,7 +178,7 @@ class Review:
 
     @strawberry.field
     async def disputes(self) -> list[Dispute]:
-        rows = await models.Dispute.filter(review_id=self.id).order_by("created_at")
+        rows = await reviews.disputes_of(self.id)
         return [
             Dispute(
                 id=strawberry.ID(d.id),
