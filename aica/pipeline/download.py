@@ -7,6 +7,7 @@ so a host cannot pass the check and then resolve somewhere private (DNS rebindin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json as json_module
 import socket
@@ -121,6 +122,26 @@ async def _open(
     raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects")
 
 
+@contextlib.asynccontextmanager
+async def _fetching(
+    url: str, policy: AddressPolicy, time_limit: float, what: str, json: Any = None
+) -> AsyncIterator[httpx.Response]:
+    """A checked, open response, all within ``time_limit``; passing failures (timeouts,
+    transport errors, 5xx) become ``DownloadUnavailable`` so the job is retried."""
+    try:
+        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
+            response = await _open(client, url, policy, json=json)
+            try:
+                _raise_for_status(response)
+                yield response
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise DownloadUnavailable(f"{what} timed out after {time_limit:g} s") from None
+    except httpx.TransportError as exc:
+        raise DownloadUnavailable(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+
 async def download(
     url: str,
     storage: Storage,
@@ -130,37 +151,17 @@ async def download(
     policy: AddressPolicy,
 ) -> StagedFile:
     """Stream ``url`` into staging; the caller owns the staged file."""
-    try:
-        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
-            response = await _open(client, url, policy)
-            try:
-                _raise_for_status(response)
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise PayloadTooLarge(f"The recording is larger than {limit} bytes")
-                return await storage.stage(_body(response), limit)
-            finally:
-                await response.aclose()
-    except TimeoutError:
-        raise DownloadUnavailable(f"Download timed out after {time_limit:g} s") from None
-    except httpx.TransportError as exc:
-        raise DownloadUnavailable(f"Download failed: {type(exc).__name__}: {exc}") from exc
+    async with _fetching(url, policy, time_limit, "Download") as response:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The recording is larger than {limit} bytes")
+        return await storage.stage(_body(response), limit)
 
 
 async def post_json(url: str, payload: Any, *, time_limit: float, policy: AddressPolicy) -> Any:
     """Call a JSON API (a CRM's REST method) under the same address policy as downloads."""
-    try:
-        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
-            response = await _open(client, url, policy, json=payload)
-            try:
-                _raise_for_status(response)
-                body = await response.aread()
-            finally:
-                await response.aclose()
-    except TimeoutError:
-        raise DownloadUnavailable(f"{url} did not answer in {time_limit:g} s") from None
-    except httpx.TransportError as exc:
-        raise DownloadUnavailable(f"Request failed: {type(exc).__name__}: {exc}") from exc
+    async with _fetching(url, policy, time_limit, "Request", json=payload) as response:
+        body = await response.aread()
     try:
         return json_module.loads(body)
     except ValueError:
