@@ -15,8 +15,8 @@ from aica.pipeline.transcribe import Transcript as Spoken
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
-from aica.services.records import check_scores
-from aica.services.timerange import DateBound, check_range
+from aica.services.records import within
+from aica.services.timerange import DateBound
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +39,15 @@ def visible_analyses(actor: Actor) -> QuerySet[Analysis]:
 
 
 async def list_analyses(actor: Actor, flt: AnalysisFilter, request: PageRequest) -> Page[Analysis]:
-    check_range(flt.created_from, flt.created_to)
-    check_scores(flt.min_score, flt.max_score)
-    query = visible_analyses(actor)
+    query = within(
+        visible_analyses(actor), flt.created_from, flt.created_to, flt.min_score, flt.max_score
+    )
     if flt.project_id is not None:
         query = query.filter(record__project_id=flt.project_id)
     if flt.record_id is not None:
         query = query.filter(record_id=flt.record_id)
     if flt.compliance_status is not None:
         query = query.filter(compliance_status=flt.compliance_status)
-    if flt.min_score is not None:
-        query = query.filter(quality_score__gte=flt.min_score)
-    if flt.max_score is not None:
-        query = query.filter(quality_score__lte=flt.max_score)
-    if flt.created_from is not None:
-        query = query.filter(created_at__gte=flt.created_from.start)
-    if flt.created_to is not None:
-        query = query.filter(created_at__lte=flt.created_to.end)
     return await paginate(query.order_by("-created_at", "-id"), request)
 
 

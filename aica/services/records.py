@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from tortoise.functions import Coalesce
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from aica.errors import BadInput, NotFound
@@ -14,6 +16,8 @@ from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.timerange import DateBound, check_range
 from aica.storage import Storage
+
+M = TypeVar("M", bound=Model)
 
 
 class RecordSort(StrEnum):
@@ -51,21 +55,13 @@ async def list_records(
     sort: RecordSort = RecordSort.createdAt,
     order: SortOrder = SortOrder.desc,
 ) -> Page[Record]:
-    check_range(flt.created_from, flt.created_to)
-    check_scores(flt.min_score, flt.max_score)
-    query = visible_records(actor)
+    query = within(
+        visible_records(actor), flt.created_from, flt.created_to, flt.min_score, flt.max_score
+    )
     if flt.project_id is not None:
         query = query.filter(project_id=flt.project_id)
     if flt.status is not None:
         query = query.filter(status=flt.status)
-    if flt.created_from is not None:
-        query = query.filter(created_at__gte=flt.created_from.start)
-    if flt.created_to is not None:
-        query = query.filter(created_at__lte=flt.created_to.end)
-    if flt.min_score is not None:
-        query = query.filter(quality_score__gte=flt.min_score)
-    if flt.max_score is not None:
-        query = query.filter(quality_score__lte=flt.max_score)
     key = sort.value
     if order is SortOrder.desc and sort is not RecordSort.createdAt:
         # Unscored records sort last either way (PostgreSQL puts NULLs first on DESC).
@@ -91,6 +87,27 @@ async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Recor
     await record.delete()
     await storage.delete(record.audio_key)
     return record
+
+
+def within(
+    query: QuerySet[M],
+    created_from: DateBound | None,
+    created_to: DateBound | None,
+    min_score: float | None,
+    max_score: float | None,
+) -> QuerySet[M]:
+    """The date and quality-score bounds records and analyses are both filtered by, checked."""
+    check_range(created_from, created_to)
+    check_scores(min_score, max_score)
+    if created_from is not None:
+        query = query.filter(created_at__gte=created_from.start)
+    if created_to is not None:
+        query = query.filter(created_at__lte=created_to.end)
+    if min_score is not None:
+        query = query.filter(quality_score__gte=min_score)
+    if max_score is not None:
+        query = query.filter(quality_score__lte=max_score)
+    return query
 
 
 def check_scores(low: float | None, high: float | None) -> None:
