@@ -22,9 +22,9 @@ from aica.config import Settings
 from aica.db import tortoise_config
 from aica.graphql.schema import build_schema
 from aica.graphql.view import GraphQLView, context_for
+from aica.jobs.record import Pipeline
+from aica.jobs.worker import consumers
 from aica.observability import RequestContextMiddleware, metrics
-from aica.pipeline.jobs import Pipeline
-from aica.pipeline.worker import consumers
 from aica.ratelimit import MemoryCounter, RateLimiter, RateLimitMiddleware, RedisCounter
 from aica.runtime import Runtime
 from rest_compat import create_rest_app

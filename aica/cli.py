@@ -131,7 +131,7 @@ def worker() -> None:
         return None
 
     _run_with_db(settings, nothing, url)  # migrations first, like serve
-    from aica.pipeline.worker import run_worker
+    from aica.jobs.worker import run_worker
 
     with contextlib.suppress(KeyboardInterrupt):  # SIGTERM/Ctrl-C: consumers have stopped
         asyncio.run(run_worker(settings, url))

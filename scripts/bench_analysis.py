@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aica.analysis import BUILTIN, analyze  # noqa: E402
-from aica.pipeline.transcribe import Segment, Transcript, Word  # noqa: E402
+from aica.transcript import Segment, Transcript, Word  # noqa: E402
 
 AGENT_LINES = [
     "Good morning, thank you for calling Northwind support, my name is {name}.",

@@ -7,7 +7,7 @@ Run from the repository root::
 
 One run measures, and prints as one markdown table:
 
-(a) ``aica.pipeline.transcribe.Transcriber`` called in this process on ``--minutes`` of
+(a) ``aica.speech.transcribe.Transcriber`` called in this process on ``--minutes`` of
     espeak-ng speech (the service's settings: ``--model``, CPU int8, beam 5, ``--threads``
     CTranslate2 threads). The model is loaded first and its load time reported on its own;
     the row times ``transcribe()`` (decode, VAD, decoding, word timestamps): audio seconds per
@@ -351,7 +351,7 @@ class Direct:
 def load_transcriber(args: argparse.Namespace, data_dir: Path) -> tuple[Any, float]:
     """(a)'s ``Transcriber`` with its model loaded, and the seconds that took."""
     from aica.config import Settings
-    from aica.pipeline.transcribe import Transcriber
+    from aica.speech.transcribe import Transcriber
 
     settings = Settings(
         data_dir=data_dir,

@@ -12,7 +12,8 @@ import pytest
 
 from aica.analysis import BUILTIN, AnalysisResult, CriterionResult, analyze
 from aica.config import Settings
-from aica.pipeline.transcribe import Transcriber, Transcript
+from aica.speech.transcribe import Transcriber
+from aica.transcript import Transcript
 from tests.audio import AudioFactory, Turn
 
 TOLERANCE = 1.5

@@ -20,7 +20,7 @@ from aica.analysis import (
 )
 from aica.analysis.matching import normalize
 from aica.analysis.summary import LIMIT, summarize
-from aica.pipeline.transcribe import Segment, Speaker, Transcript, Word
+from aica.transcript import Segment, Speaker, Transcript, Word
 
 CHANNEL = {"agent": 0, "customer": 1, "unknown": 0}
 

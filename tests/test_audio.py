@@ -1,4 +1,4 @@
-"""aica.pipeline.audio: formats sniffed from bytes, bad files refused with clear codes, decoding."""
+"""aica.speech.audio: formats sniffed from bytes, bad files refused with clear codes, decoding."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from aica.errors import BadInput, UnsupportedMediaType
-from aica.pipeline.audio import SAMPLE_RATE, decode, probe
+from aica.speech.audio import SAMPLE_RATE, decode, probe
 from tests.audio import AudioFactory, Turn, read_wav, transcode, wav_seconds
 
 TEXT = "Thank you for calling. Your order has been shipped and will arrive on Friday."

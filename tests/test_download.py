@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aica.errors import PayloadTooLarge
-from aica.pipeline.download import AddressPolicy, DownloadFailed, DownloadUnavailable, download
+from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, download
 from aica.storage import Storage
 from tests.http_fixtures import audio_host, serving
 

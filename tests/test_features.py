@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from faster_whisper.feature_extractor import FeatureExtractor
 
-from aica.pipeline.audio import decode
-from aica.pipeline.features import BLOCK_FRAMES, BlockFeatureExtractor
+from aica.speech.audio import decode
+from aica.speech.features import BLOCK_FRAMES, BlockFeatureExtractor
 from tests.audio import AudioFactory
 
 

@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from aica.models import Record, RecordStatus, Role
-from aica.pipeline.download import AddressPolicy
-from aica.pipeline.sources import RecordingNotReady, audio_url
+from aica.services.downloads import AddressPolicy
+from aica.services.recordings import RecordingNotReady, audio_url
 from tests.conftest import Tenant, assert_rest_error, gql, make_project
 from tests.http_fixtures import serving
 

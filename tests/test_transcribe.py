@@ -1,4 +1,4 @@
-"""aica.pipeline.transcribe on real speech (espeak-ng), with the packaged models only."""
+"""aica.speech.transcribe on real speech (espeak-ng), with the packaged models only."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 
 from aica.config import Settings
 from aica.errors import BadInput, UnsupportedMediaType
-from aica.pipeline.transcribe import Transcriber, Transcript, load_model
-from aica.pipeline.whisper_models import BASE
+from aica.speech.transcribe import Transcriber, load_model
+from aica.speech.whisper_models import BASE
+from aica.transcript import Transcript
 from tests.audio import AudioFactory, Turn, wav_seconds
 
 WER_BOUND = 0.25

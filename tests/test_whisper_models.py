@@ -1,4 +1,4 @@
-"""aica.pipeline.whisper_models: packaged models verified/assembled once, languages checked."""
+"""aica.speech.whisper_models: packaged models verified/assembled once, languages checked."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aica.errors import BadInput
-from aica.pipeline.whisper_models import (
+from aica.speech.whisper_models import (
     BASE,
     TINY_EN,
     ModelChecksumError,
@@ -105,7 +105,7 @@ def test_a_tampered_tiny_en_package_is_rejected_with_a_clear_error(tmp_path: Pat
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from aica.pipeline.whisper_models import resolve_model, ModelChecksumError\n"
+        "from aica.speech.whisper_models import resolve_model, ModelChecksumError\n"
         "try:\n"
         f"    resolve_model('tiny.en', Path({str(tmp_path / 'data')!r}))\n"
         "except ModelChecksumError as exc:\n"
@@ -175,7 +175,7 @@ def test_two_processes_assembling_base_at_once_do_not_clash(tmp_path: Path) -> N
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from aica.pipeline.whisper_models import resolve_model\n"
+        "from aica.speech.whisper_models import resolve_model\n"
         "print(resolve_model('base', Path(sys.argv[1])))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -204,7 +204,7 @@ def test_base_without_the_extra_says_how_to_install_it(tmp_path: Path) -> None:
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from pathlib import Path\n"
-        "from aica.pipeline.whisper_models import resolve_model, ModelUnavailable\n"
+        "from aica.speech.whisper_models import resolve_model, ModelUnavailable\n"
         "try:\n"
         f"    resolve_model('base', Path({str(tmp_path)!r}))\n"
         "except ModelUnavailable as exc:\n"

@@ -1,7 +1,7 @@
 """Call analysis: profiles (scorecards), call metrics and the built-in analyzer.
 
 A pure library (no database, no HTTP): ``analyze(transcript, profile)`` turns a
-:class:`~aica.pipeline.transcribe.Transcript` into an :class:`AnalysisResult`.
+:class:`~aica.speech.transcribe.Transcript` into an :class:`AnalysisResult`.
 """
 
 from aica.analysis.analyzer import AnalysisResult, CriterionResult, Evidence, analyze

@@ -46,7 +46,7 @@ from aica.analysis.matching import Hit, Index, compile_pattern
 from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
 from aica.analysis.profiles import Category, Criterion, Profile
 from aica.analysis.summary import summarize
-from aica.pipeline.transcribe import Transcript
+from aica.transcript import Transcript
 
 ComplianceStatus = Literal["passed", "failed", "not_checked"]
 MAX_EVIDENCE = 5

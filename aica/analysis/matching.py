@@ -41,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from aica.pipeline.transcribe import Segment
+from aica.transcript import Segment
 
 FUZZY_THRESHOLD = 88.0
 SHORT_WORD = 3

@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from aica.analysis.matching import normalize, word_tokens
-from aica.pipeline.transcribe import Segment, Transcript
+from aica.transcript import Segment, Transcript
 
 Interval = tuple[float, float]
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aica.analysis.matching import normalize
-from aica.pipeline.transcribe import Segment
+from aica.transcript import Segment
 
 LIMIT = 300
 SUBSTANTIVE = 3

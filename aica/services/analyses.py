@@ -11,12 +11,12 @@ from tortoise.transactions import in_transaction
 from aica.analysis.analyzer import analyze
 from aica.errors import NotFound
 from aica.models import Analysis, ComplianceStatus, Record, Role, Transcript
-from aica.pipeline.transcribe import Transcript as Spoken
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.records import within
 from aica.services.timerange import DateBound
+from aica.transcript import Transcript as Spoken
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, NotFound
 from aica.models import Record, RecordSource, RecordStatus, Role
-from aica.pipeline.queue import enqueue_record
+from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput, NotFound
 from aica.models import Project, Record, Role
-from aica.pipeline.whisper_models import check_language, normalize_language
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
+from aica.speech.whisper_models import check_language, normalize_language
 from aica.storage import Storage
 
 

@@ -12,10 +12,10 @@ from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, Conflict
 from aica.models import Record, RecordSource, Role
-from aica.pipeline.audio import probe
-from aica.pipeline.queue import enqueue_record
+from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.speech.audio import probe
 from aica.storage import StagedFile, Storage
 
 # Metadata keys that become record columns; everything else stays in ``metadata``.

@@ -22,17 +22,17 @@ from aica.config import Settings
 from aica.errors import AicaError
 from aica.events import Broadcaster, project_channel, publish_safely
 from aica.models import Project, Record, RecordStatus, Stage, Transcript
-from aica.pipeline import sources
-from aica.pipeline.audio import probe
-from aica.pipeline.download import AddressPolicy, DownloadUnavailable, download
-from aica.pipeline.sources import RecordingNotReady
+from aica.services import recordings
 from aica.services.analyses import analyze_record
+from aica.services.downloads import AddressPolicy, DownloadUnavailable, download
+from aica.services.recordings import RecordingNotReady
+from aica.speech.audio import probe
 from aica.storage import Storage
 
 if TYPE_CHECKING:
-    from aica.pipeline.transcribe import Transcriber
+    from aica.speech.transcribe import Transcriber
 
-log = logging.getLogger("aica.pipeline")
+log = logging.getLogger("aica.jobs")
 
 TRANSCRIBE_SHARE = 90
 """Progress percent reached when transcription ends; later stages fill the rest."""
@@ -55,7 +55,7 @@ class Pipeline:
     @property
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
-            from aica.pipeline.transcribe import Transcriber
+            from aica.speech.transcribe import Transcriber
 
             self._transcriber = Transcriber(self.settings)
         return self._transcriber
@@ -143,7 +143,7 @@ class Pipeline:
             settings.allow_private_urls, settings.private_url_allowlist
         )
         time_limit = settings.download_timeout_seconds
-        url = await sources.audio_url(record, policy=policy, time_limit=time_limit)
+        url = await recordings.audio_url(record, policy=policy, time_limit=time_limit)
         staged = await download(
             url, self.storage, limit=settings.max_upload_bytes, time_limit=time_limit, policy=policy
         )

@@ -18,8 +18,8 @@ from tortoise import Tortoise
 
 from aica.config import Settings
 from aica.db import tortoise_config
-from aica.pipeline.jobs import Pipeline
-from aica.pipeline.queue import PROCESS_RECORD
+from aica.jobs.record import Pipeline
+from aica.queue import PROCESS_RECORD
 from aica.runtime import Runtime
 
 log = logging.getLogger("aica.worker")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aica.models import Bitrix24Connection, Record
-from aica.pipeline.download import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
+from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
 
 
 class RecordingNotReady(DownloadUnavailable):

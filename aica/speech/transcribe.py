@@ -22,34 +22,31 @@ punctuation is left of its text. A segment is split where the speaker paused a s
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from aica.config import Settings
-from aica.pipeline import audio
-from aica.pipeline.features import BlockFeatureExtractor
-from aica.pipeline.whisper_models import (
+from aica.speech import audio
+from aica.speech.features import BlockFeatureExtractor
+from aica.speech.whisper_models import (
     ModelUnavailable,
     check_language,
     normalize_language,
     resolve_model,
 )
+from aica.transcript import Segment, Speaker, Transcript, Word
 
 log = logging.getLogger(__name__)
-
-Speaker = Literal["agent", "customer", "unknown"]
 
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
@@ -59,65 +56,6 @@ SPLIT_PAUSE = 1.0
 """A pause (seconds, between word timestamps) at which a Whisper segment is split in two."""
 _SAME_SIGNAL = 0.05
 """Channels whose difference is below this fraction of their level carry the same signal."""
-
-
-@dataclass
-class Word:
-    start: float
-    end: float
-    word: str
-    probability: float
-
-
-@dataclass
-class Segment:
-    start: float
-    end: float
-    speaker: Speaker
-    channel: int
-    text: str
-    words: list[Word] = field(default_factory=list)
-
-
-@dataclass
-class Transcript:
-    language: str
-    """Forced by the project, or detected (``en`` for an English-only model)."""
-    duration: float
-    """Seconds of audio decoded."""
-    channels: int
-    """Channels in the file (2 for a stereo call even when both carry the same signal)."""
-    text: str
-    segments: list[Segment]
-    model: str = ""
-    """The ``AICA_WHISPER_MODEL`` that produced it."""
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (what a JSON column stores); ``from_json`` reads it back."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | str | bytes) -> Transcript:
-        raw: Mapping[str, Any] = json.loads(data) if isinstance(data, str | bytes) else data
-        return cls(
-            language=str(raw["language"]),
-            duration=float(raw["duration"]),
-            channels=int(raw["channels"]),
-            text=str(raw["text"]),
-            segments=[segment_from_json(s) for s in raw.get("segments") or []],
-            model=str(raw.get("model", "")),
-        )
-
-
-def segment_from_json(raw: Mapping[str, Any]) -> Segment:
-    return Segment(
-        start=float(raw["start"]),
-        end=float(raw["end"]),
-        speaker=cast(Speaker, raw["speaker"]),
-        channel=int(raw["channel"]),
-        text=str(raw["text"]),
-        words=[Word(**w) for w in raw.get("words") or []],
-    )
 
 
 _models: dict[tuple[str, str, str, int], Any] = {}
@@ -135,7 +73,7 @@ def load_model(
     """The process's ``faster_whisper.WhisperModel`` for these options, loaded on first call.
 
     Thread-safe: concurrent first calls load it once. ``model_path`` is what
-    :func:`~aica.pipeline.whisper_models.resolve_model` returned.
+    :func:`~aica.speech.whisper_models.resolve_model` returned.
     """
     key = (model_path, device, compute_type, cpu_threads)
     with _models_lock:
