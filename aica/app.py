@@ -63,7 +63,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 RegisterTortoise(app, config=tortoise_config(database_url))
             )
             if settings.run_workers:
-                pipeline = Pipeline(settings, runtime.storage, runtime.events)
+                pipeline = Pipeline(runtime)
                 await stack.enter_async_context(consumers(database_url, pipeline))
             # What is alive after start-up (schema, models, caches) lives until exit: keep
             # the collector from scanning it again on every generation-2 pass.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,9 +17,14 @@ from starlette.routing import Route
 from tests.conftest import free_port
 
 
-def audio_host(files: dict[str, Path]) -> Starlette:
+def audio_host(files: dict[str, Path], hits: Counter[str] | None = None) -> Starlette:
+    """Serves ``files`` by name; ``hits`` counts the requests for each name."""
+
     async def serve_file(request: Request) -> Response:
-        path = files.get(request.path_params["name"])
+        name = request.path_params["name"]
+        if hits is not None:
+            hits[name] += 1
+        path = files.get(name)
         return FileResponse(path) if path else Response("missing", status_code=404)
 
     async def slow(request: Request) -> Response:

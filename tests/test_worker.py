@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 
 from tests.audio import AudioFactory
 from tests.conftest import ADMIN_DSN, REDIS_URL, free_port
+from tests.http_fixtures import audio_host, serving
 from tests.ws import subscriptions
 
 pytestmark = pytest.mark.slow
@@ -103,6 +105,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         AICA_JOB_HEARTBEAT_SECONDS="2",
         AICA_JOB_MAX_ATTEMPTS="2",
         AICA_LOG_LEVEL="INFO",
+        AICA_ALLOW_PRIVATE_URLS="1",  # ingest downloads from a server on 127.0.0.1
         PYTHONPATH=str(ROOT),
     )
     created = json.loads(
@@ -165,7 +168,7 @@ async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
     connection = await asyncpg.connect(stack.dsn)
     try:
         row = await connection.fetchrow(
-            "SELECT r.status, r.attempts, r.error, r.progress, "
+            "SELECT r.status, r.attempts, r.error, r.progress, r.stages_done, "
             "(SELECT count(*) FROM transcripts t WHERE t.record_id = r.id) AS transcripts "
             "FROM records r WHERE r.id = $1",
             record_id,
@@ -173,7 +176,7 @@ async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
     finally:
         await connection.close()
     assert row is not None
-    return dict(row)
+    return {**row, "stages_done": json.loads(row["stages_done"])}
 
 
 async def wait_for(stack: Stack, record_id: str, predicate: Any, seconds: float = 120) -> dict:
@@ -217,6 +220,39 @@ async def test_a_worker_killed_mid_transcription_is_replaced_and_the_record_comp
     assert row["status"] == "completed", (tmp_path / "w2.log").read_text()[-3000:]
     assert row["transcripts"] == 1
     assert row["attempts"] == 2
+
+
+async def test_a_worker_killed_after_the_download_resumes_without_downloading_again(
+    stack: Stack, api: httpx.AsyncClient, speech: Path, tmp_path: Path
+) -> None:
+    hits: Counter[str] = Counter()
+    async with serving(audio_host({"call.wav": speech}, hits)) as host:
+        project = await api.post("/api/v1/projects", json={"name": "ingest"})
+        created = await api.post(
+            "/api/v1/records/ingest",
+            json={
+                "projectId": project.json()["data"]["id"],
+                "audioUrl": f"{host}/files/call.wav",
+                "externalId": secrets.token_hex(4),
+            },
+        )
+        record_id = created.json()["data"]["id"]
+        first = start_aica(stack.env, tmp_path / "w1.log", "worker")
+        try:
+            row = await wait_for(stack, record_id, lambda r: r["progress"] > 0)
+        finally:
+            kill(first)
+        assert row["stages_done"] == ["downloading"]
+
+        second = start_aica(stack.env, tmp_path / "w2.log", "worker")
+        try:
+            row = await wait_for(stack, record_id, lambda r: r["status"] in ("completed", "failed"))
+        finally:
+            stop(second)
+    assert row["status"] == "completed", (tmp_path / "w2.log").read_text()[-3000:]
+    assert row["stages_done"] == ["downloading", "transcribing", "analyzing"]
+    assert row["attempts"] == 2
+    assert hits["call.wav"] == 1
 
 
 async def test_a_recording_that_kills_its_worker_every_time_ends_failed(

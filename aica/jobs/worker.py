@@ -64,7 +64,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
         loop.add_signal_handler(signum, stop.set)
     await Tortoise.init(config=tortoise_config(database_url))
     try:
-        pipeline = Pipeline(settings, runtime.storage, runtime.events)
+        pipeline = Pipeline(runtime)
         async with consumers(database_url, pipeline):
             log.info("worker started", extra={"pid": os.getpid()})
             await stop.wait()

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
 
 from aica.models.base import id_field, new_id
@@ -54,6 +55,11 @@ class Record(Model):
     error = fields.TextField(null=True)
     attempts = fields.SmallIntField(default=0)
     """Pipeline runs started; counted by us so that crashes count too (poison files)."""
+    stages_done: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, db_default=SqlDefault("'[]'::jsonb")
+    )
+    """The record job's checkpoints: stages finished, written with each stage's result, so a
+    job re-run after a crash skips them."""
     duration = fields.FloatField(null=True)
     quality_score = fields.FloatField(null=True)
     """The current analysis's score (kept here for sorting and filtering lists)."""

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from aica.analysis.analyzer import analyze
+from aica.analysis.analyzer import AnalysisResult, analyze
+from aica.analysis.profiles import Profile
 from aica.errors import NotFound
-from aica.models import Analysis, ComplianceStatus, Record, Role, Transcript
+from aica.models import Analysis, ComplianceStatus, Record, Transcript
 from aica.services import profiles
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
@@ -58,8 +59,8 @@ async def get_analysis(actor: Actor, analysis_id: str) -> Analysis:
     return analysis
 
 
-async def analyze_record(record: Record, profile_key: str) -> Analysis:
-    """Score the record's transcript and make the result its current analysis."""
+async def score_record(record: Record, profile_key: str) -> tuple[Profile, AnalysisResult]:
+    """Run the analysis engine on the record's stored transcript (no writes)."""
     transcript = await Transcript.get_or_none(record_id=record.id)
     if transcript is None:
         raise NotFound("The record has no transcript to analyze")
@@ -74,27 +75,31 @@ async def analyze_record(record: Record, profile_key: str) -> Analysis:
         }
     )
     result = await asyncio.to_thread(analyze, spoken, profile, language=transcript.language)
-    async with in_transaction():
-        analysis = await Analysis.create(
-            org_id=record.org_id,
-            record_id=record.id,
-            profile_key=profile.key,
-            quality_score=result.quality_score,
-            categories=result.categories,
-            compliance_status=ComplianceStatus(result.compliance_status),
-            improvements=result.improvements,
-            summary=result.summary,
-            result=result.to_json(),
-        )
-        await Record.filter(pk=record.id).update(
-            analysis_id=analysis.id, quality_score=analysis.quality_score
-        )
+    return profile, result
+
+
+async def save_analysis(record: Record, profile: Profile, result: AnalysisResult) -> Analysis:
+    """Store the result as the record's current analysis (in the caller's transaction)."""
+    analysis = await Analysis.create(
+        org_id=record.org_id,
+        record_id=record.id,
+        profile_key=profile.key,
+        quality_score=result.quality_score,
+        categories=result.categories,
+        compliance_status=ComplianceStatus(result.compliance_status),
+        improvements=result.improvements,
+        summary=result.summary,
+        result=result.to_json(),
+    )
+    await Record.filter(pk=record.id).update(
+        analysis_id=analysis.id, quality_score=analysis.quality_score
+    )
     record.analysis_id, record.quality_score = analysis.id, analysis.quality_score
     return analysis
 
 
-async def reanalyze(actor: Actor, analysis_id: str, profile_key: str) -> Analysis:
-    actor.require(Role.supervisor, "re-analyze calls")
-    current = await get_analysis(actor, analysis_id)
-    record = await Record.get(pk=current.record_id)
-    return await analyze_record(record, profile_key)
+async def analyze_record(record: Record, profile_key: str) -> Analysis:
+    """Score the record's transcript and make the result its current analysis."""
+    profile, result = await score_record(record, profile_key)
+    async with in_transaction():
+        return await save_analysis(record, profile, result)

@@ -1,15 +1,52 @@
-"""Where an ingested record's audio is: its URL, or asked of the CRM that sent the call."""
+"""An ingested record's audio: where it is (its URL, or asked of the CRM that sent the call),
+and bringing it into storage."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from aica.config import Settings
 from aica.models import Bitrix24Connection, Record
-from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
+from aica.services.downloads import (
+    AddressPolicy,
+    DownloadFailed,
+    DownloadUnavailable,
+    download,
+    post_json,
+)
+from aica.speech.audio import probe
+from aica.storage import Storage
 
 
 class RecordingNotReady(DownloadUnavailable):
     """The CRM has not attached the recording yet: ask again later, within a longer budget."""
+
+
+async def fetch_audio(record: Record, settings: Settings, storage: Storage) -> dict[str, Any]:
+    """Download, probe and store the record's audio; returns the record fields it fills."""
+    policy = AddressPolicy.from_settings(
+        settings.allow_private_urls, settings.private_url_allowlist
+    )
+    time_limit = settings.download_timeout_seconds
+    url = await audio_url(record, policy=policy, time_limit=time_limit)
+    staged = await download(
+        url, storage, limit=settings.max_upload_bytes, time_limit=time_limit, policy=policy
+    )
+    try:
+        info = await asyncio.to_thread(probe, staged.path)
+        key = await storage.commit(staged, record.org_id, record.id, info.format)
+    finally:
+        await storage.discard(staged.id)
+    return {
+        "source_auth": None,  # a CRM's token is not kept once the audio is ours
+        "audio_key": key,
+        "format": info.format,
+        "size": staged.size,
+        "sha256": staged.sha256,
+        "duration": info.duration,
+        "channels": info.channels,
+    }
 
 
 async def audio_url(record: Record, *, policy: AddressPolicy, time_limit: float) -> str:

@@ -11,6 +11,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from aica.errors import BadInput, NotFound
+from aica.events import Broadcaster, project_channel, publish_safely
 from aica.models import Record, RecordStatus, Role
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
@@ -127,3 +128,17 @@ def mask_phone(phone: str | None) -> str | None:
         return "***"
     lead = "+" if phone.strip().startswith("+") else ""
     return f"{lead}{digits[0]}***{''.join(digits[-4:])}"
+
+
+async def announce(events: Broadcaster, record: Record) -> None:
+    """Tell the project's subscribers that the record changed (its status says how)."""
+    await publish_safely(
+        events,
+        project_channel(record.project_id),
+        {
+            "recordId": record.id,
+            "orgId": record.org_id,
+            "status": str(record.status),
+            "progress": record.progress,
+        },
+    )

@@ -1,11 +1,12 @@
-"""Reading transcripts, with the record's visibility rules."""
+"""Transcripts: stored by the pipeline, read with the record's visibility rules."""
 
 from __future__ import annotations
 
 from aica.errors import NotFound
-from aica.models import Transcript
+from aica.models import Record, Transcript
 from aica.services.access import Actor
 from aica.services.records import get_record
+from aica.transcript import Transcript as Spoken
 
 
 async def get_transcript(actor: Actor, record_id: str) -> Transcript:
@@ -14,3 +15,18 @@ async def get_transcript(actor: Actor, record_id: str) -> Transcript:
     if transcript is None:
         raise NotFound("Transcript not found: the record has not been transcribed yet")
     return transcript
+
+
+async def save_transcript(record: Record, spoken: Spoken) -> None:
+    """Replace the record's transcript (one per record) and what it tells about the audio."""
+    await Transcript.filter(record_id=record.id).delete()
+    await Transcript.create(
+        record_id=record.id,
+        language=spoken.language,
+        text=spoken.text,
+        segments=spoken.to_json()["segments"],
+    )
+    record.update_from_dict(
+        {"duration": spoken.duration, "channels": spoken.channels, "language": spoken.language}
+    )
+    await record.save(update_fields=["duration", "channels", "language"])

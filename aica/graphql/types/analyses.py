@@ -12,7 +12,7 @@ from aica.analysis.profiles import profile_to_json
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.types.pages import Paginated
-from aica.services import analyses, profiles, reviews
+from aica.services import analyses, pipeline, profiles, reviews
 from aica.services.pagination import PageRequest
 
 strawberry.enum(models.ComplianceStatus, name="ComplianceStatus")
@@ -275,7 +275,8 @@ class AnalysisMutations:
     @strawberry.mutation(description="Score the call again with another profile.")
     async def reanalyze(self, info: Info, id: strawberry.ID, input: ReanalyzeInput) -> Analysis:
         actor = await info.context.actor()
-        return Analysis.from_model(await analyses.reanalyze(actor, id, input.profile_id))
+        analysis = await pipeline.reanalyze(actor, info.context.runtime, id, input.profile_id)
+        return Analysis.from_model(analysis)
 
     @strawberry.mutation
     async def create_analysis_profile(self, info: Info, definition: JSON) -> AnalysisProfile:

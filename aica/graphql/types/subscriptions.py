@@ -20,7 +20,7 @@ async def _record_events(
     actor = await info.context.actor()
     await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
     async for message in info.context.runtime.events.subscribe(project_channel(project_id)):
-        if completed_only and message.get("event") != "completed":
+        if completed_only and message.get("status") != "completed":
             continue
         # The connection's context lives for hours: each event reads through new loaders.
         info.context.loaders = Loaders()

@@ -1,0 +1,200 @@
+"""The record pipeline: an ordered list of named stages, the one place a stage is added.
+
+The record job (``aica.jobs.record``) runs every stage; a re-analysis runs them from
+``analyzing`` on, without transcribing again. A stage is a name (shown as the record's
+``stage`` while it runs), a share of the record's ``progress``, and an async function of a
+:class:`StageRun`. The rules a stage keeps:
+
+- It is idempotent and checkpointed: it writes its result inside ``run.finishing()``, which
+  records the checkpoint in the same transaction, so a job re-run after a crash skips every
+  stage that finished and repeats only the one that did not (resumed by name, not position).
+- Anything that leaves the machine (webhooks, email) is not done in a stage: the stage writes
+  an outbox row inside ``run.finishing()`` and a separate durable job delivers it with its own
+  retries, so a slow receiver never holds a record back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tortoise.transactions import in_transaction
+
+from aica.config import Settings
+from aica.models import Analysis, Project, Record, Role, Stage
+from aica.runtime import Runtime
+from aica.services import analyses, recordings, transcripts
+from aica.services.access import Actor
+from aica.services.records import announce
+
+if TYPE_CHECKING:
+    from aica.speech.transcribe import Transcriber
+
+PROGRESS_INTERVAL = 1.0
+"""Seconds between progress writes (and events) however fast a stage reports."""
+
+
+@dataclass
+class Speech:
+    """The process's transcription: its model and how many calls may use it at once."""
+
+    transcriber: Transcriber
+    slots: asyncio.Semaphore
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Speech:
+        from aica.speech.transcribe import Transcriber  # faster-whisper: workers only
+
+        return cls(Transcriber(settings), asyncio.Semaphore(settings.worker_concurrency))
+
+
+@dataclass
+class StageRun:
+    """One pass of the stages over a record, and what they may use."""
+
+    record: Record
+    project: Project
+    runtime: Runtime
+    profile_key: str
+    speech: Speech | None = None
+    """Only the record job transcribes."""
+    job: bool = True
+    """A record job keeps checkpoints and shows its stage and progress on the record; a
+    re-analysis of a finished record does neither."""
+    analysis: Analysis | None = None
+    """Set by the analyze stage."""
+    current: Stage | None = None
+    """The stage running now; its progress goes from ``base`` to ``base + share`` percent."""
+    base: int = 0
+    share: int = 0
+
+    async def save(self, **changes: Any) -> None:
+        self.record.update_from_dict(changes)
+        await self.record.save(update_fields=list(changes))
+
+    async def update(self, **changes: Any) -> None:
+        """Save fields of the record and tell its subscribers (not inside a transaction:
+        they read the record when they hear of it)."""
+        await self.save(**changes)
+        await announce(self.runtime.events, self.record)
+
+    @asynccontextmanager
+    async def finishing(self) -> AsyncIterator[None]:
+        """The stage's final writes and its checkpoint, in one transaction."""
+        async with in_transaction():
+            yield
+            if self.job and self.current is not None and not self.finished(self.current):
+                done = [*self.record.stages_done, str(self.current)]
+                await Record.filter(pk=self.record.id).update(stages_done=done)
+                self.record.stages_done = done
+
+    def finished(self, stage: Stage) -> bool:
+        return self.job and str(stage) in self.record.stages_done
+
+    @asynccontextmanager
+    async def reporting(self) -> AsyncIterator[Callable[[float], None]]:
+        """A thread-safe ``on_progress(fraction of this stage)`` for blocking work."""
+        loop = asyncio.get_running_loop()
+        latest: asyncio.Queue[float] = asyncio.Queue()
+
+        def on_progress(fraction: float) -> None:
+            loop.call_soon_threadsafe(latest.put_nowait, fraction)
+
+        reporter = asyncio.create_task(self._report(latest))
+        try:
+            yield on_progress
+        finally:
+            reporter.cancel()
+
+    async def _report(self, latest: asyncio.Queue[float]) -> None:
+        last_sent = 0.0
+        while True:
+            fraction = await latest.get()
+            while not latest.empty():
+                fraction = latest.get_nowait()
+            percent = self.base + min(self.share, int(fraction * self.share))
+            if percent > self.record.progress and time.monotonic() - last_sent >= PROGRESS_INTERVAL:
+                last_sent = time.monotonic()
+                await self.update(progress=percent)
+
+
+StageFunction = Callable[[StageRun], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    name: Stage
+    share: int
+    """Percent of the record's progress this stage covers (the shares add up to 100)."""
+    run: StageFunction
+
+
+async def download(run: StageRun) -> None:
+    """Ingested records: fetch the audio (uploads arrive with it)."""
+    if run.record.audio_key is None:
+        fields = await recordings.fetch_audio(run.record, run.runtime.settings, run.runtime.storage)
+        async with run.finishing():
+            await run.save(**fields)
+
+
+async def transcribe(run: StageRun) -> None:
+    if run.speech is None:
+        raise RuntimeError("transcription needs the record job's Speech")
+    speech, project = run.speech, run.project
+    async with speech.slots, run.reporting() as on_progress:
+        spoken = await asyncio.to_thread(
+            speech.transcriber.transcribe,
+            run.runtime.storage.path(run.record.audio_key or ""),
+            language=None if project.language == "auto" else project.language,
+            agent_channel=project.agent_channel,
+            on_progress=on_progress,
+        )
+    async with run.finishing():
+        await transcripts.save_transcript(run.record, spoken)
+
+
+async def analyze(run: StageRun) -> None:
+    profile, result = await analyses.score_record(run.record, run.profile_key)
+    async with run.finishing():
+        run.analysis = await analyses.save_analysis(run.record, profile, result)
+
+
+STAGES: tuple[StageSpec, ...] = (
+    StageSpec(Stage.downloading, 0, download),
+    StageSpec(Stage.transcribing, 90, transcribe),
+    StageSpec(Stage.analyzing, 10, analyze),
+)
+"""The record job's stages in order. Add a stage here (and its name to ``Stage``)."""
+
+
+async def run_stages(
+    run: StageRun, start: Stage | None = None, stages: Sequence[StageSpec] = STAGES
+) -> None:
+    """Run ``stages`` from ``start`` (default: the first), skipping checkpointed ones."""
+    first = 0 if start is None else [s.name for s in stages].index(start)
+    base = sum(s.share for s in stages[:first])
+    for stage in stages[first:]:
+        if not run.finished(stage.name):
+            run.current, run.base, run.share = stage.name, base, stage.share
+            if run.job:
+                await run.update(stage=stage.name, progress=max(run.record.progress, base))
+            await stage.run(run)
+            async with run.finishing():  # a stage with nothing to write still checkpoints
+                pass
+        base += stage.share
+
+
+async def reanalyze(actor: Actor, runtime: Runtime, analysis_id: str, profile_key: str) -> Analysis:
+    """Score a finished record again with another profile, and run what follows analysis."""
+    actor.require(Role.supervisor, "re-analyze calls")
+    current = await analyses.get_analysis(actor, analysis_id)
+    record = await Record.get(pk=current.record_id)
+    project = await Project.get(pk=record.project_id)
+    run = StageRun(record, project, runtime, profile_key, job=False)
+    await run_stages(run, start=Stage.analyzing)
+    assert run.analysis is not None  # the analyze stage sets it or raises
+    return run.analysis
