@@ -1,7 +1,7 @@
 """Pub/sub for live updates: in-process by default, Redis when processes must share events.
 
-Messages are small JSON objects; subscribers reload what they show from the database, so
-a lost or reordered message never shows stale data for long.
+Messages are small JSON objects naming a change (a record's status, progress and stage);
+subscribers reload the rest of what they show from the database.
 """
 
 from __future__ import annotations

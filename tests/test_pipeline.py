@@ -125,6 +125,32 @@ async def test_uploaded_call_is_transcribed_and_its_progress_is_pushed_live(
     assert stored["data"]["qualityScore"] == analysis["qualityScore"]
 
 
+async def test_record_updated_tells_each_change_once_from_pending_to_completed(
+    client: httpx.AsyncClient, base_url: str, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    async with subscriptions(base_url, f"Bearer {tenant.owner.token}", tenant.org_id) as live:
+        await live.subscribe(RECORD_UPDATED, {"projectId": project.id})
+        await asyncio.sleep(0.2)
+        response = await upload(client, tenant, project.id, audio.encoded(GREETING, "mp3"))
+        assert response.status_code == 201, response.text
+        seen = []
+        while not seen or seen[-1]["status"] != "completed":
+            payload = await live.until(lambda p: "recordUpdated" in p["data"])
+            seen.append(payload["data"]["recordUpdated"])
+        with pytest.raises(TimeoutError):  # nothing after completion, no second "completed"
+            await live.receive(wait=1.0)
+
+    assert {event["id"] for event in seen} == {response.json()["data"]["id"]}
+    order = ["pending", "processing", "completed"]
+    statuses = [event["status"] for event in seen]
+    assert statuses[0] == "pending"
+    assert statuses == sorted(statuses, key=order.index)
+    changes = [(e["status"], e["progress"], e["stage"]) for e in seen]
+    assert len(changes) == len(set(changes)), changes
+    assert [e["progress"] for e in seen] == sorted(e["progress"] for e in seen)
+
+
 async def test_transcript_of_another_org_is_not_found(
     client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, audio: AudioFactory
 ) -> None:

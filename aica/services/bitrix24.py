@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
+from aica.events import Broadcaster
 from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
 from aica.services.access import Actor
 from aica.services.ingest import check_http_url, create_once
@@ -118,7 +119,7 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-async def ingest_event(event: dict[str, Any]) -> Record | None:
+async def ingest_event(events: Broadcaster, event: dict[str, Any]) -> Record | None:
     """Record a finished call; ``None`` for a missed call the connection skips."""
     if not isinstance(event, dict):
         raise BadInput("The event must be an object", field="event")
@@ -164,4 +165,4 @@ async def ingest_event(event: dict[str, Any]) -> Record | None:
         record.status = RecordStatus.failed
         record.error = f"Missed call (Bitrix24 CALL_FAILED_CODE {failed_code}): no recording"
         record.completed_at = datetime.now(UTC)
-    return await create_once(record)
+    return await create_once(events, record)

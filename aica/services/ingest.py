@@ -10,10 +10,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, NotFound
+from aica.events import Broadcaster
 from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.services.records import announce
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,13 @@ def _validate(ingest: Ingest) -> None:
         raise BadInput("externalId must be 1-200 characters", field="externalId")
 
 
-async def ingest_record(actor: Actor, ingest: Ingest) -> Record:
+async def ingest_record(actor: Actor, events: Broadcaster, ingest: Ingest) -> Record:
     """Create the record and queue its download; a repeated delivery returns the first one."""
     actor.require(Role.admin, "ingest recordings")
     _validate(ingest)
     await get_project(actor, ingest.project_id)
     return await create_once(
+        events,
         Record(
             org_id=actor.org_id,
             source=RecordSource.ingest,
@@ -62,11 +65,11 @@ async def ingest_record(actor: Actor, ingest: Ingest) -> Record:
             agent_external_id=ingest.agent_external_id,
             customer_phone=ingest.customer_phone,
             metadata=ingest.metadata,
-        )
+        ),
     )
 
 
-async def create_once(record: Record) -> Record:
+async def create_once(events: Broadcaster, record: Record) -> Record:
     """Save ``record`` (queueing it unless it is already finished), or return the record that
     holds its (org, source, externalId): webhook senders deliver at least once."""
 
@@ -88,4 +91,5 @@ async def create_once(record: Record) -> Record:
         if found is None:
             raise NotFound.of("Project") from None
         return found
+    await announce(events, record)
     return record

@@ -11,7 +11,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from aica.errors import BadInput, NotFound
-from aica.events import Broadcaster, project_channel, publish_safely
+from aica.events import Broadcaster, Message, project_channel, publish_safely
 from aica.models import Record, RecordStatus, Role
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
@@ -140,5 +140,13 @@ async def announce(events: Broadcaster, record: Record) -> None:
             "orgId": record.org_id,
             "status": str(record.status),
             "progress": record.progress,
+            "stage": record.stage,
         },
     )
+
+
+def apply_announced(record: Record, message: Message) -> None:
+    """Set the fields an :func:`announce` message carried (the state it announced)."""
+    record.status = RecordStatus(message["status"])
+    record.progress = int(message["progress"])
+    record.stage = message.get("stage")

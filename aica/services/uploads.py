@@ -11,10 +11,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, Conflict
+from aica.events import Broadcaster
 from aica.models import Record, RecordSource, Role
 from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.services.records import announce
 from aica.speech.audio import probe
 from aica.storage import StagedFile, Storage
 
@@ -61,7 +63,9 @@ async def check_can_upload(actor: Actor, project_id: str) -> None:
     await get_project(actor, project_id)
 
 
-async def create_from_upload(actor: Actor, storage: Storage, upload: Upload) -> Record:
+async def create_from_upload(
+    actor: Actor, storage: Storage, events: Broadcaster, upload: Upload
+) -> Record:
     """Probe, move into storage, create the record and its job; on any failure keep nothing."""
     try:
         await check_can_upload(actor, upload.project_id)
@@ -100,4 +104,5 @@ async def create_from_upload(actor: Actor, storage: Storage, upload: Upload) -> 
     except BaseException:
         await storage.delete(record.audio_key)
         raise
+    await announce(events, record)
     return record

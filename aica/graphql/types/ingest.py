@@ -30,6 +30,7 @@ class IngestMutations:
         actor = await info.context.actor()
         record = await ingest.ingest_record(
             actor,
+            info.context.runtime.events,
             ingest.Ingest(
                 project_id=input.project_id,
                 audio_url=input.audio_url,

@@ -84,7 +84,7 @@ class IntegrationMutations:
             "auth.application_token, not a bearer token. Null when a missed call is skipped."
         )
     )
-    async def ingest_bitrix24_event(self, event: JSON) -> Record | None:
-        record = await bitrix24.ingest_event(event)
+    async def ingest_bitrix24_event(self, info: Info, event: JSON) -> Record | None:
+        record = await bitrix24.ingest_event(info.context.runtime.events, event)
         # Authenticated by an app token, not a member: nothing beyond the phone's mask.
         return Record.from_model(record, mask_phone=True) if record else None

@@ -28,6 +28,9 @@ async def _record_events(
             record = await records.get_record(actor, str(message.get("recordId")))
         except NotFound:
             continue  # deleted since, or not this agent's call
+        # The row may have moved on while the event waited: show the change it announced,
+        # so every change arrives once and in order (never "completed" twice).
+        records.apply_announced(record, message)
         yield Record.from_model(record, mask_phone=actor.is_agent)
 
 

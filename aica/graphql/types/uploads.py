@@ -65,7 +65,7 @@ class UploadMutations:
         file = cast(UploadFile, input.file)  # strawberry's Upload is Starlette's UploadFile here
         staged = await runtime.storage.stage(_chunks(file), runtime.settings.max_upload_bytes)
         upload = uploads.Upload(input.project_id, staged, file.filename or "", metadata)
-        record = await uploads.create_from_upload(actor, runtime.storage, upload)
+        record = await uploads.create_from_upload(actor, runtime.storage, runtime.events, upload)
         return Record.from_model(record, mask_phone=False)
 
     @strawberry.mutation(description="Create a record from a file the REST upload route staged.")
@@ -79,7 +79,9 @@ class UploadMutations:
             await storage.discard(input.staged_file_id)
             raise
         upload = uploads.Upload(input.project_id, staged, input.file_name, metadata)
-        record = await uploads.create_from_upload(actor, storage, upload)
+        record = await uploads.create_from_upload(
+            actor, storage, info.context.runtime.events, upload
+        )
         return Record.from_model(record, mask_phone=False)
 
 
