@@ -66,6 +66,34 @@ class Settings(BaseSettings):
     whisper_beam_size: int = Field(default=5, ge=1)
     """Beam width of Whisper's decoder (1 = greedy, faster, a little less accurate)."""
 
+    public_url: str | None = None
+    """The address people reach the service at, for links in emails; default from host/port."""
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+    """One webhook delivery attempt, connection to last byte."""
+    delivery_retry_seconds: list[float] = Field(
+        default_factory=lambda: [
+            5.0,
+            300.0,
+            1800.0,
+            7200.0,
+            18000.0,
+            36000.0,
+            50400.0,
+            72000.0,
+            86400.0,
+        ]
+    )
+    """Waits before each retry of a webhook or email (Standard Webhooks' schedule, about
+    three days in all), each with up to 10% jitter; then the delivery has failed."""
+    smtp_host: str | None = None
+    """Unset: the ``email`` alert action is recorded as not configured, nothing is sent."""
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none``."""
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "AICA <aica@localhost>"
+
     @property
     def embedded(self) -> bool:
         return self.database_url is None

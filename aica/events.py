@@ -92,6 +92,10 @@ def project_channel(project_id: str) -> str:
     return f"records:{project_id}"
 
 
+def alert_channel(project_id: str) -> str:
+    return f"alerts:{project_id}"
+
+
 async def publish_safely(broadcaster: Broadcaster, channel: str, message: Message) -> None:
     """Live updates are best effort: a Redis hiccup must not fail the pipeline job."""
     try:

@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 PROCESS_RECORD = "process_record"
+DELIVER = "deliver"
 
 
 class OrmDriver:
@@ -31,10 +32,21 @@ class OrmDriver:
         return ""
 
 
+def _queries(client: BaseDBAsyncClient | None) -> Queries:
+    """On ``client``, or the current connection (the open transaction, inside one)."""
+    driver = OrmDriver(client or Tortoise.get_connection("default"))
+    return Queries(cast(Driver, driver))  # enqueue only calls fetch/execute
+
+
 async def enqueue_record(record_id: str, client: BaseDBAsyncClient | None = None) -> None:
     """Queue the pipeline for ``record_id``; a job already waiting for it is not duplicated."""
-    driver = OrmDriver(client or Tortoise.get_connection("default"))
-    queries = Queries(cast(Driver, driver))  # enqueue only calls fetch/execute
-    await queries.enqueue(
+    await _queries(client).enqueue(
         PROCESS_RECORD, record_id.encode(), dedupe_key=record_id, on_conflict="skip"
+    )
+
+
+async def enqueue_delivery(delivery_id: str) -> None:
+    """Queue the sending of an outbox row, in the transaction that wrote it."""
+    await _queries(None).enqueue(
+        DELIVER, delivery_id.encode(), dedupe_key=delivery_id, on_conflict="skip"
     )

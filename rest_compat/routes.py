@@ -174,4 +174,50 @@ ROUTES: tuple[RestRoute, ...] = (
         204,
         summary="Remove user from organization",
     ),
+    RestRoute("GET", "/alerts", "ListAlertRules", Shape.LIST, summary="List alert rules"),
+    RestRoute(
+        "POST",
+        "/alerts",
+        "CreateAlertRule",
+        status=201,
+        body_variable="input",
+        summary="Create alert rule",
+    ),
+    RestRoute(
+        "PATCH",
+        "/alerts/{id}",
+        "UpdateAlertRule",
+        body_variable="input",
+        summary="Update alert rule",
+    ),
+    RestRoute(
+        "DELETE", "/alerts/{id}", "DeleteAlertRule", Shape.EMPTY, 204, summary="Delete alert rule"
+    ),
+    # Beside the seed: outgoing webhooks (record.completed, alert.triggered, ...).
+    RestRoute(
+        "GET", "/webhooks", "ListWebhookEndpoints", Shape.LIST, summary="List webhook endpoints"
+    ),
+    RestRoute(
+        "POST",
+        "/webhooks",
+        "CreateWebhookEndpoint",
+        status=201,
+        body_variable="input",
+        summary="Create webhook endpoint (the answer shows its signing secret once)",
+    ),
+    RestRoute(
+        "DELETE",
+        "/webhooks/{id}",
+        "DeleteWebhookEndpoint",
+        Shape.EMPTY,
+        204,
+        summary="Delete webhook endpoint",
+    ),
+    RestRoute(
+        "POST",
+        "/webhooks/{id}/test",
+        "SendTestWebhook",
+        status=202,
+        summary="Send a signed test event",
+    ),
 )

@@ -14,10 +14,14 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 
 from aica import db
 from aica.app import create_app
@@ -62,6 +67,10 @@ DATA_DIR = Path(tempfile.mkdtemp(prefix="aica-test-data-"))
 atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 
 
+SMTP_PORT = free_port()
+"""The suite's SMTP server (``mailbox``); every test server sends alert email there."""
+
+
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "rate_limit_per_minute": 100_000,
@@ -69,6 +78,11 @@ def make_settings(**overrides: Any) -> Settings:
         "data_dir": DATA_DIR,
         "job_heartbeat_seconds": 5,
         "allow_private_urls": True,  # ingest tests download from servers on 127.0.0.1
+        "delivery_retry_seconds": [0.2, 0.2],  # three attempts, quickly
+        "webhook_timeout_seconds": 2,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": SMTP_PORT,
+        "smtp_security": "none",
     }
     values.update(overrides)
     return Settings(**values)
@@ -101,8 +115,47 @@ async def running_server(
         await task
 
 
+class Mailbox:
+    """An aiosmtpd handler keeping what it receives (it runs on the controller's thread)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=email_policy.default).parsebytes(envelope.content)
+        with self._arrived:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self._arrived.notify_all()
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    async def received(self, address: str, seconds: float = 30) -> list[EmailMessage]:
+        """The messages to ``address``, once there is one (or ``seconds`` have passed)."""
+
+        def wait() -> list[EmailMessage]:
+            with self._arrived:
+                self._arrived.wait_for(lambda: self.to(address), timeout=seconds)
+                return self.to(address)
+
+        return await asyncio.to_thread(wait)
+
+
 @pytest.fixture(scope="session")
-async def base_url(database_url: str) -> AsyncIterator[str]:
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def base_url(database_url: str, mailbox: Mailbox) -> AsyncIterator[str]:
     async with running_server(make_settings(), database_url) as url:
         yield url
 
@@ -243,3 +296,33 @@ def assert_rest_error(response: httpx.Response, status: int, code: str) -> dict[
     assert error.get("code") == code, body
     assert "Traceback" not in response.text
     return error
+
+
+# --- the pipeline from outside: upload a file, poll until it is done ------------------------
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    project_id: str,
+    path: Path,
+    metadata: str = '{"agentName": "John Smith", "customerPhone": "+15551234567"}',
+) -> httpx.Response:
+    content = await asyncio.to_thread(path.read_bytes)
+    return await client.post(
+        "/api/v1/records/upload",
+        headers=tenant.headers,
+        files={"file": (path.name, content, "application/octet-stream")},
+        data={"projectId": project_id, "metadata": metadata},
+    )
+
+
+async def finished(client: httpx.AsyncClient, tenant: Tenant, record_id: str) -> dict[str, Any]:
+    """Polls like an integration would, until the record completes or fails."""
+    async with asyncio.timeout(180):
+        while True:
+            response = await client.get(f"/api/v1/records/{record_id}", headers=tenant.headers)
+            data: dict[str, Any] = response.json()["data"]
+            if data["status"] in ("completed", "failed"):
+                return data
+            await asyncio.sleep(0.25)

@@ -19,9 +19,11 @@ from tests.conftest import (
     DATA_DIR,
     Tenant,
     assert_rest_error,
+    finished,
     make_project,
     make_settings,
     running_server,
+    upload,
 )
 from tests.http_fixtures import audio_host, serving
 from tests.ws import subscriptions
@@ -46,33 +48,6 @@ def words(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
     return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
-
-
-async def upload(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    project_id: str,
-    path: Path,
-    metadata: str = '{"agentName": "John Smith", "customerPhone": "+15551234567"}',
-) -> httpx.Response:
-    content = await asyncio.to_thread(path.read_bytes)
-    return await client.post(
-        "/api/v1/records/upload",
-        headers=tenant.headers,
-        files={"file": (path.name, content, "application/octet-stream")},
-        data={"projectId": project_id, "metadata": metadata},
-    )
-
-
-async def finished(client: httpx.AsyncClient, tenant: Tenant, record_id: str) -> dict[str, Any]:
-    """Polls like an integration would, until the record completes or fails."""
-    async with asyncio.timeout(180):
-        while True:
-            response = await client.get(f"/api/v1/records/{record_id}", headers=tenant.headers)
-            data: dict[str, Any] = response.json()["data"]
-            if data["status"] in ("completed", "failed"):
-                return data
-            await asyncio.sleep(0.25)
 
 
 def stored_files() -> list[Path]:

@@ -64,8 +64,17 @@ def test_the_seed_parser_reads_the_seed_tables() -> None:
     assert len(seed) == 33
 
 
-def test_every_route_of_the_table_is_a_route_of_the_seed() -> None:
-    assert table_routes() - seed_routes() == set()
+BESIDE_THE_SEED = {
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("DELETE", "/webhooks/{id}"),
+    ("POST", "/webhooks/{id}/test"),
+}
+"""Routes the seed does not list: outgoing webhooks, which its text mentions but never maps."""
+
+
+def test_every_route_of_the_table_is_a_route_of_the_seed_or_a_webhook_route() -> None:
+    assert table_routes() - seed_routes() == BESIDE_THE_SEED
 
 
 def test_openapi_is_3_1_with_bearer_auth(spec: dict[str, Any]) -> None:

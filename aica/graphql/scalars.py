@@ -6,20 +6,16 @@ how each one reads and writes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from aica.services.timerange import DateBound
+from aica.services.timerange import DateBound, utc_iso
 
 JSON = NewType("JSON", dict[str, Any])
 DateFilter = NewType("DateFilter", DateBound)
-
-
-def _serialize_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -30,7 +26,7 @@ SCALARS: dict[object, ScalarDefinition] = {
     datetime: strawberry.scalar(
         name="DateTime",
         description="ISO-8601 timestamp in UTC, e.g. 2026-03-05T10:15:00Z.",
-        serialize=_serialize_datetime,
+        serialize=utc_iso,
         parse_value=_parse_datetime,
     ),
     DateFilter: strawberry.scalar(
@@ -39,7 +35,7 @@ SCALARS: dict[object, ScalarDefinition] = {
             "A date (2026-03-05) or date-time (2026-03-05T10:15:00Z) bound; "
             "as an upper bound a date covers the whole day."
         ),
-        serialize=lambda bound: _serialize_datetime(bound.value),
+        serialize=lambda bound: utc_iso(bound.value),
         parse_value=DateBound.parse,
     ),
     JSON: strawberry.scalar(

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from aica.config import Settings
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.scalars import SCALARS
+from aica.graphql.types.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
 from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
@@ -31,6 +32,7 @@ from aica.graphql.types.subscriptions import RecordSubscriptions
 from aica.graphql.types.transcripts import TranscriptQueries
 from aica.graphql.types.uploads import AudioQueries, UploadMutations
 from aica.graphql.types.users import UserMutations, UserQueries
+from aica.graphql.types.webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
@@ -44,6 +46,8 @@ class Query(
     IntegrationQueries,
     AnalysisQueries,
     StatsQueries,
+    AlertQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -58,12 +62,14 @@ class Mutation(
     IngestMutations,
     IntegrationMutations,
     AnalysisMutations,
+    AlertMutations,
+    WebhookMutations,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(RecordSubscriptions):
+class Subscription(RecordSubscriptions, AlertSubscriptions):
     pass
 
 

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pgqueuer import RetryRequested
 from tortoise.expressions import F
@@ -21,9 +20,8 @@ from aica.errors import AicaError
 from aica.models import Project, Record, RecordStatus
 from aica.runtime import Runtime
 from aica.services.downloads import DownloadUnavailable
-from aica.services.pipeline import Speech, StageRun, run_stages
+from aica.services.pipeline import Speech, StageRun, finish, run_stages
 from aica.services.recordings import RecordingNotReady
-from aica.services.records import announce
 
 log = logging.getLogger("aica.jobs")
 
@@ -80,7 +78,7 @@ class Pipeline:
                 await self._fail(record, f"Processing failed: {reason}")
                 return
             raise  # pgqueuer's retry executor re-queues it with backoff
-        await self._finish(record, status=RecordStatus.completed, progress=100)
+        await finish(self.runtime, record, RecordStatus.completed, None)
 
     async def _wait_for_recording(self, record: Record, exc: RecordingNotReady) -> None:
         """Polls for a CRM's recording do not count as attempts, within their own budget."""
@@ -104,9 +102,4 @@ class Pipeline:
 
     async def _fail(self, record: Record, reason: str) -> None:
         log.warning("record %s failed: %s", record.id, reason)
-        await self._finish(record, status=RecordStatus.failed, error=reason)
-
-    async def _finish(self, record: Record, **changes: Any) -> None:
-        record.update_from_dict({**changes, "stage": None, "completed_at": datetime.now(UTC)})
-        await record.save(update_fields=[*changes, "stage", "completed_at"])
-        await announce(self.runtime.events, record)
+        await finish(self.runtime, record, RecordStatus.failed, reason)

@@ -13,14 +13,15 @@ from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
-from pgqueuer import DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager
+from pgqueuer import DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager, RetryRequested
 from tortoise import Tortoise
 
 from aica.config import Settings
 from aica.db import tortoise_config
 from aica.jobs.record import Pipeline
-from aica.queue import PROCESS_RECORD
+from aica.queue import DELIVER, PROCESS_RECORD
 from aica.runtime import Runtime
+from aica.services import deliveries
 
 log = logging.getLogger("aica.worker")
 
@@ -50,6 +51,13 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     @manager.entrypoint(PROCESS_RECORD, executor_factory=executor)
     async def process_record(job: Job) -> None:
         await pipeline.run((job.payload or b"").decode())
+
+    @manager.entrypoint(DELIVER, executor_factory=executor)
+    async def deliver(job: Job) -> None:
+        """One attempt at an outbox row; the next, if any, after the delivery's own backoff."""
+        wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
+        if wait is not None:
+            raise RetryRequested(delay=timedelta(seconds=wait), reason="delivery attempt failed")
 
     return manager
 

@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate."""
 
+from aica.models.alerts import AlertFiring, AlertRule
 from aica.models.analyses import (
     Analysis,
     AnalysisProfile,
@@ -14,13 +15,19 @@ from aica.models.orgs import Membership, Org, Role, Token, TokenKind, User
 from aica.models.projects import Project
 from aica.models.records import Record, RecordSource, RecordStatus, Stage
 from aica.models.transcripts import Transcript
+from aica.models.webhooks import Delivery, DeliveryKind, DeliveryStatus, WebhookEndpoint
 
 __all__ = [
+    "AlertFiring",
+    "AlertRule",
     "Analysis",
     "AnalysisProfile",
     "Annotation",
     "Bitrix24Connection",
     "ComplianceStatus",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryStatus",
     "Dispute",
     "Membership",
     "MissedCalls",
@@ -37,4 +44,5 @@ __all__ = [
     "TokenKind",
     "Transcript",
     "User",
+    "WebhookEndpoint",
 ]

@@ -36,6 +36,7 @@ class Stage(StrEnum):
     downloading = "downloading"
     transcribing = "transcribing"
     analyzing = "analyzing"
+    alerting = "alerting"
     indexing = "indexing"
 
 

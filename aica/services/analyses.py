@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -103,3 +104,17 @@ async def analyze_record(record: Record, profile_key: str) -> Analysis:
     profile, result = await score_record(record, profile_key)
     async with in_transaction():
         return await save_analysis(record, profile, result)
+
+
+def analysis_event(analysis: Analysis) -> dict[str, Any]:
+    """What webhooks receive about a new analysis."""
+    return {
+        "id": analysis.id,
+        "recordId": analysis.record_id,
+        "profile": analysis.profile_key,
+        "qualityScore": analysis.quality_score,
+        "complianceStatus": str(analysis.compliance_status),
+        "categories": analysis.categories,
+        "summary": analysis.summary,
+        "improvements": analysis.improvements,
+    }

@@ -166,6 +166,6 @@ async def list_tokens(principal: Principal) -> list[Token]:
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > 320:
+    if not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
         raise BadInput(f"Not a valid email address: {email!r}", field="email")
     return email

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from aica.config import Settings
 from aica.errors import AicaError, PayloadTooLarge
 from aica.storage import StagedFile, Storage
 
@@ -46,8 +47,10 @@ class AddressPolicy:
     allowed_networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
-    def from_settings(cls, allow_private: bool, networks: list[str]) -> AddressPolicy:
-        return cls(allow_private, tuple(ipaddress.ip_network(n) for n in networks))
+    def from_settings(cls, settings: Settings) -> AddressPolicy:
+        """``AICA_ALLOW_PRIVATE_URLS`` and ``AICA_PRIVATE_URL_ALLOWLIST``."""
+        networks = settings.private_url_allowlist
+        return cls(settings.allow_private_urls, tuple(ipaddress.ip_network(n) for n in networks))
 
     def permits(self, address: IPAddress) -> bool:
         return (
@@ -99,19 +102,26 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, obje
 
 
 async def _open(
-    client: httpx.AsyncClient, url: str, policy: AddressPolicy, json: Any = None
+    client: httpx.AsyncClient,
+    url: str,
+    policy: AddressPolicy,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """GET (or POST ``json``) ``url``, checking every hop; POSTs are not redirected."""
-    method = "GET" if json is None else "POST"
+    """GET (or POST ``json`` / ``content``) ``url``, checking every hop; POSTs are not
+    redirected."""
+    method = "GET" if json is None and content is None else "POST"
     for _ in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DownloadFailed(f"Only http(s) URLs can be downloaded, not {url[:200]!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = await _checked_address(parts.hostname, port, policy)
-        pinned, headers, extensions = _pinned(url, address)
+        address = await check_url(url, policy)
+        pinned, host, extensions = _pinned(url, address)
         request = client.build_request(
-            method, pinned, headers=headers, extensions=extensions, json=json
+            method,
+            pinned,
+            headers={**(headers or {}), **host},
+            extensions=extensions,
+            json=json,
+            content=content,
         )
         response = await client.send(request, stream=True)
         if response.is_redirect and "location" in response.headers and method == "GET":
@@ -166,6 +176,36 @@ async def post_json(url: str, payload: Any, *, time_limit: float, policy: Addres
         return json_module.loads(body)
     except ValueError:
         raise DownloadFailed("The server's answer is not JSON") from None
+
+
+async def post(
+    url: str, content: bytes, headers: dict[str, str], *, time_limit: float, policy: AddressPolicy
+) -> int:
+    """POST ``content`` (a webhook) under the address policy; the answer's status code.
+
+    Connection failures and timeouts raise ``DownloadUnavailable``; a refused address
+    ``DownloadFailed``. Redirects are not followed (the status is returned)."""
+    try:
+        async with asyncio.timeout(time_limit), httpx.AsyncClient(timeout=time_limit) as client:
+            response = await _open(client, url, policy, content=content, headers=headers)
+            await response.aclose()
+            return response.status_code
+    except TimeoutError:
+        raise DownloadUnavailable(f"no answer within {time_limit:g} s") from None
+    except httpx.TransportError as exc:
+        raise DownloadUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def check_url(url: str, policy: AddressPolicy) -> str:
+    """The address to connect to for ``url``; refuses other schemes and refused addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DownloadFailed(f"Only http(s) URLs are allowed, not {url[:200]!r}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise DownloadFailed("The URL's port is not a number") from None
+    return await _checked_address(parts.hostname, port, policy)
 
 
 def _raise_for_status(response: httpx.Response) -> None:

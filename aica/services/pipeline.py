@@ -20,16 +20,18 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
-from aica.models import Analysis, Project, Record, Role, Stage
+from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage
 from aica.runtime import Runtime
-from aica.services import analyses, recordings, transcripts
+from aica.services import alerts, analyses, outbox, recordings, transcripts
 from aica.services.access import Actor
 from aica.services.records import announce
+from aica.services.timerange import utc_iso
 
 if TYPE_CHECKING:
     from aica.speech.transcribe import Transcriber
@@ -161,12 +163,29 @@ async def analyze(run: StageRun) -> None:
     profile, result = await analyses.score_record(run.record, run.profile_key)
     async with run.finishing():
         run.analysis = await analyses.save_analysis(run.record, profile, result)
+        await outbox.queue_webhooks(
+            run.record.org_id,
+            run.record.project_id,
+            outbox.ANALYSIS_COMPLETED,
+            analyses.analysis_event(run.analysis),
+        )
+
+
+async def alert(run: StageRun) -> None:
+    """Judge the alert rules on the analysis just made (a resumed job: the record's current)."""
+    analysis = run.analysis or await Analysis.get_or_none(pk=run.record.analysis_id or "")
+    if analysis is None:
+        return
+    async with run.finishing():
+        fired = await alerts.evaluate(run.runtime.settings, run.record, analysis)
+    await alerts.publish(run.runtime.events, fired)
 
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
     StageSpec(Stage.transcribing, 90, transcribe),
     StageSpec(Stage.analyzing, 10, analyze),
+    StageSpec(Stage.alerting, 0, alert),
 )
 """The record job's stages in order. Add a stage here (and its name to ``Stage``)."""
 
@@ -186,6 +205,42 @@ async def run_stages(
             async with run.finishing():  # a stage with nothing to write still checkpoints
                 pass
         base += stage.share
+
+
+async def finish(runtime: Runtime, record: Record, status: RecordStatus, error: str | None) -> None:
+    """End a record ``completed`` or ``failed``: webhooks (and, for a failure, the alert
+    rules on it) in the same transaction, then the announcement."""
+    changes: dict[str, Any] = {"status": status, "stage": None, "completed_at": datetime.now(UTC)}
+    changes.update({"progress": 100} if status is RecordStatus.completed else {"error": error})
+    fired = []
+    async with in_transaction():
+        record.update_from_dict(changes)
+        await record.save(update_fields=list(changes))
+        event = (
+            outbox.RECORD_COMPLETED if status is RecordStatus.completed else outbox.RECORD_FAILED
+        )
+        await outbox.queue_webhooks(record.org_id, record.project_id, event, record_event(record))
+        if status is RecordStatus.failed:
+            fired = await alerts.evaluate(runtime.settings, record, None)
+    await announce(runtime.events, record)
+    await alerts.publish(runtime.events, fired)
+
+
+def record_event(record: Record) -> dict[str, Any]:
+    """What webhooks receive about a record."""
+    return {
+        "id": record.id,
+        "projectId": record.project_id,
+        "status": str(record.status),
+        "error": record.error,
+        "externalId": record.external_id,
+        "agentName": record.agent_name,
+        "duration": record.duration,
+        "language": record.language,
+        "qualityScore": record.quality_score,
+        "analysisId": record.analysis_id,
+        "completedAt": utc_iso(record.completed_at) if record.completed_at else None,
+    }
 
 
 async def reanalyze(actor: Actor, runtime: Runtime, analysis_id: str, profile_key: str) -> Analysis:

@@ -25,9 +25,7 @@ class RecordingNotReady(DownloadUnavailable):
 
 async def fetch_audio(record: Record, settings: Settings, storage: Storage) -> dict[str, Any]:
     """Download, probe and store the record's audio; returns the record fields it fills."""
-    policy = AddressPolicy.from_settings(
-        settings.allow_private_urls, settings.private_url_allowlist
-    )
+    policy = AddressPolicy.from_settings(settings)
     time_limit = settings.download_timeout_seconds
     url = await audio_url(record, policy=policy, time_limit=time_limit)
     staged = await download(

@@ -47,3 +47,8 @@ class DateBound:
 def check_range(start: DateBound | None, end: DateBound | None) -> None:
     if start and end and start.start > end.end:
         raise BadInput("'from' must not be after 'to'", field="from")
+
+
+def utc_iso(value: datetime) -> str:
+    """How every API writes a time: ISO-8601 in UTC with ``Z``, to the second."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
