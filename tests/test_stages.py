@@ -101,7 +101,13 @@ async def test_a_run_that_died_after_transcribing_resumes_without_transcribing_a
     # The re-run has no transcriber at all: reaching the transcribe stage would raise.
     await run_stages(StageRun(stored, project, runtime, "general"), stages=stages)
     stored = await Record.get(pk=record.id)
-    assert stored.stages_done == ["downloading", "transcribing", "indexing", "analyzing"]
+    assert stored.stages_done == [
+        "downloading",
+        "transcribing",
+        "indexing",
+        "analyzing",
+        "alerting",
+    ]
     assert (await Transcript.get(record_id=record.id)).created_at == transcribed_at
     assert await Analysis.filter(record_id=record.id).count() == 1
     assert stored.analysis_id is not None
@@ -121,7 +127,11 @@ async def test_running_the_stages_of_a_finished_record_again_changes_nothing(
 
     await run_stages(StageRun(before, project, runtime, "general"))
     after = await Record.get(pk=record.id)
-    assert after.stages_done == before.stages_done == ["downloading", "transcribing", "analyzing"]
+    assert (
+        after.stages_done
+        == before.stages_done
+        == ["downloading", "transcribing", "analyzing", "alerting"]
+    )
     assert after.analysis_id == before.analysis_id
     assert await Analysis.filter(record_id=record.id).count() == 1
     assert hits["call.wav"] == 1

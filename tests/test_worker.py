@@ -27,7 +27,7 @@ import pytest
 
 from tests.audio import AudioFactory
 from tests.conftest import ADMIN_DSN, REDIS_URL, free_port
-from tests.http_fixtures import audio_host, serving
+from tests.http_fixtures import Receiver, audio_host, serving
 from tests.ws import subscriptions
 
 pytestmark = pytest.mark.slow
@@ -105,7 +105,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         AICA_JOB_HEARTBEAT_SECONDS="2",
         AICA_JOB_MAX_ATTEMPTS="2",
         AICA_LOG_LEVEL="INFO",
-        AICA_ALLOW_PRIVATE_URLS="1",  # ingest downloads from a server on 127.0.0.1
+        AICA_ALLOW_PRIVATE_URLS="1",  # ingest and webhooks reach servers on 127.0.0.1
+        AICA_WEBHOOK_TIMEOUT_SECONDS="60",
+        AICA_DELIVERY_RETRY_SECONDS="[0.5]",
         PYTHONPATH=str(ROOT),
     )
     created = json.loads(
@@ -250,9 +252,45 @@ async def test_a_worker_killed_after_the_download_resumes_without_downloading_ag
         finally:
             stop(second)
     assert row["status"] == "completed", (tmp_path / "w2.log").read_text()[-3000:]
-    assert row["stages_done"] == ["downloading", "transcribing", "analyzing"]
+    assert row["stages_done"] == ["downloading", "transcribing", "analyzing", "alerting"]
     assert row["attempts"] == 2
     assert hits["call.wav"] == 1
+
+
+async def test_a_delivery_whose_worker_died_mid_send_is_delivered_once_by_the_next(
+    stack: Stack, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    hook = Receiver(hangs=[300])  # the first attempt hangs until its worker is killed
+    async with serving(hook.app()) as url:
+        created = await api.post("/api/v1/webhooks", json={"url": f"{url}/hook"})
+        endpoint = created.json()["data"]
+        hook.secret = endpoint["secret"]
+        sent = await api.post(f"/api/v1/webhooks/{endpoint['id']}/test")
+        delivery_id = sent.json()["data"]["id"]
+
+        first = start_aica(stack.env, tmp_path / "w1.log", "worker")
+        try:
+            await hook.until(lambda: bool(hook.received))
+        finally:
+            kill(first)
+        second = start_aica(stack.env, tmp_path / "w2.log", "worker")
+        try:
+            await hook.until(lambda: delivery_id in hook.answered)
+            await asyncio.sleep(1.0)  # time for a duplicate to show, if there were one
+        finally:
+            stop(second)
+
+    connection = await asyncpg.connect(stack.dsn)
+    try:
+        row = await connection.fetchrow(
+            "SELECT status, attempts FROM deliveries WHERE id = $1", delivery_id
+        )
+    finally:
+        await connection.close()
+    assert row is not None and dict(row) == {"status": "succeeded", "attempts": 2}
+    assert hook.answered == [delivery_id]
+    assert [r["headers"]["webhook-id"] for r in hook.received] == [delivery_id] * 2
+    assert all(r["valid"] for r in hook.received)
 
 
 async def test_a_recording_that_kills_its_worker_every_time_ends_failed(
