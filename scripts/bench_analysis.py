@@ -29,16 +29,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
+from _bench_common import DEFAULT_ADMIN_DSN, markdown_table
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from aica.analysis import BUILTIN, analyze  # noqa: E402
-from aica.transcript import Segment, Transcript, Word  # noqa: E402
+from aica.analysis import BUILTIN, analyze
+from aica.transcript import Segment, Transcript, Word
 
 AGENT_LINES = [
     "Good morning, thank you for calling Northwind support, my name is {name}.",
@@ -254,14 +250,13 @@ PARTS: list[Callable[[argparse.Namespace], list[Row]]] = [part_engine, part_stor
 
 
 def print_table(rows: list[Row]) -> None:
-    print("| case | runs | analyses/s | ms/analysis | x real time | input |")
-    print("|---|---:|---:|---:|---:|---|")
-    for r in rows:
-        realtime = r.per_second * r.call_seconds
-        print(
-            f"| {r.case} | {r.runs} | {r.per_second:,.1f} | {r.ms:.2f} | {realtime:,.0f} "
-            f"| {r.note} |"
-        )
+    header = ["case", "runs", "analyses/s", "ms/analysis", "x real time", "input"]
+    cells = [
+        [r.case, str(r.runs), f"{r.per_second:,.1f}", f"{r.ms:.2f}",
+         f"{r.per_second * r.call_seconds:,.0f}", r.note]
+        for r in rows
+    ]  # fmt: skip
+    print("\n".join(markdown_table(header, cells, align="lrrrrl")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stored-minutes", type=float, default=3.0, help="their length")
     parser.add_argument(
         "--admin-dsn",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        default=DEFAULT_ADMIN_DSN,
         help="a PostgreSQL where the benchmark may create and drop a database",
     )
     args = parser.parse_args(argv)

@@ -50,30 +50,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import math
 import os
 import platform
 import random
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from _bench_common import (
+    HOST,
+    Connection,
+    ProtocolError,
+    Scratch,
+    Server,
+    add_admin_dsn,
+    die_with_parent,
+    free_port,
+    http_request,
+    loadavg,
+    log,
+    machine_busy,
+    markdown_table,
+    open_connections,
+    process_cpu,
+    scratch,
+    wait_ready,
+    with_root_on_path,
+)
 
 GRAPHQL_QUERY = """query BenchRecords {
   records(pageSize: 100) {
@@ -238,61 +250,6 @@ class Fixture:
     records: int
 
 
-def database_url_for(admin_dsn: str, name: str) -> str:
-    parts = urlsplit(admin_dsn)
-    return urlunsplit(("postgres", parts.netloc, f"/{name}", "", ""))
-
-
-async def create_database(admin_dsn: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
-async def drop_database(admin_dsn: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-async def drop_stale_databases(admin_dsn: str) -> list[str]:
-    """Databases this script left behind when it was killed (SIGKILL): their pid is gone."""
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_dsn)
-    dropped = []
-    try:
-        names = await admin.fetch(
-            "SELECT datname FROM pg_database WHERE datname ~ '^aica_bench_[0-9]+_[0-9a-f]{6}$'"
-        )
-        for (name,) in names:
-            pid = int(name.split("_")[2])
-            if not _alive(pid):
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                dropped.append(name)
-    finally:
-        await admin.close()
-    return dropped
-
-
 def fake_records(
     org_id: str, project_ids: list[str], count: int, rng: random.Random
 ) -> list[dict[str, Any]]:
@@ -331,7 +288,7 @@ def fake_records(
     return rows
 
 
-async def prepare(admin_dsn: str, name: str, n_records: int, n_projects: int, seed: int) -> Fixture:
+async def prepare(run: Scratch, n_records: int, n_projects: int, seed: int) -> Fixture:
     import asyncpg
     from tortoise import Tortoise
 
@@ -339,10 +296,7 @@ async def prepare(admin_dsn: str, name: str, n_records: int, n_projects: int, se
     from aica.models import Project, Record
     from aica.services import orgs
 
-    for stale in await drop_stale_databases(admin_dsn):
-        log(f"dropped {stale}, left behind by a killed run")
-    await create_database(admin_dsn, name)
-    url = database_url_for(admin_dsn, name)
+    url = await run.create_database()
     await db.migrate(url)
     await Tortoise.init(config=db.tortoise_config(url))
     try:
@@ -373,160 +327,16 @@ async def prepare(admin_dsn: str, name: str, n_records: int, n_projects: int, se
 # --------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if this process dies without cleaning up (SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def start_server(
-    mode: str, url: str, org_id: str, work_dir: Path, *, workers: bool = False
-) -> Server:
+def start_aica_or_floor(run: Scratch, mode: str, fx: Fixture, *, workers: bool = False) -> Server:
+    """This file again with ``--serve``: uvicorn as configured in :func:`serve`."""
     port = free_port()
-    log_path = work_dir / f"{mode}.log"
     command = [
         sys.executable, str(Path(__file__).resolve()), "--serve", mode,
-        "--port", str(port), "--database-url", url, "--org-id", org_id,
-        "--data-dir", str(work_dir / "data"), *(["--with-workers"] if workers else []),
+        "--port", str(port), "--database-url", fx.url, "--org-id", fx.org_id,
+        "--data-dir", str(run.work_dir / "data"), *(["--with-workers"] if workers else []),
     ]  # fmt: skip
     env = {**os.environ, "AICA_LOG_LEVEL": "WARNING", "AICA_RATE_LIMIT_PER_MINUTE": "0"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the servers ourselves
-            preexec_fn=_die_with_parent,
-        )
-    return Server(mode, port, process, log_path)
-
-
-def stop_servers(servers: list[Server]) -> None:
-    for server in servers:
-        if server.process.poll() is None:
-            server.process.terminate()
-    for server in servers:
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
-
-
-async def wait_ready(server: Server, path: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    request = http_request("GET", path, server.port)
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} server exited with {server.process.returncode}")
-        try:
-            conn = await Connection.open(server.port)
-            try:
-                status, _ = await conn.send(request)
-            finally:
-                conn.close()
-            if status == 200:
-                return
-        except (OSError, asyncio.IncompleteReadError, ProtocolError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"{server.name} server not ready after {within}s:\n" + server.log_tail()
-            )
-        await asyncio.sleep(0.1)
-
-
-# --------------------------------------------------------------------------------------------
-# A minimal keep-alive HTTP/1.1 client: cheap enough to share two cores with the server.
-# --------------------------------------------------------------------------------------------
-
-
-class ProtocolError(Exception):
-    pass
-
-
-def http_request(
-    method: str, path: str, port: int, headers: dict[str, str] | None = None, body: bytes = b""
-) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    if body or method in {"POST", "PUT", "PATCH"}:
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-class Connection:
-    def __init__(self, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.port = port
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def open(cls, port: int) -> Connection:
-        reader, writer = await asyncio.open_connection(HOST, port)
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(port, reader, writer)
-
-    def close(self) -> None:
-        self.writer.close()
-
-    async def send(self, request: bytes) -> tuple[int, bytes]:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 "):
-            raise ProtocolError(f"unexpected status line {head[:40]!r}")
-        status = int(head[9:12])
-        length: int | None = None
-        chunked = False
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-        if chunked:
-            return status, await self._chunked()
-        if length is None:
-            raise ProtocolError("response without Content-Length")
-        return status, await self.reader.readexactly(length)
-
-    async def _chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await self.reader.readuntil(b"\r\n")
-                return bytes(body)
-            body += await self.reader.readexactly(size + 2)
-            del body[-2:]
+    return run.start_server(mode, command, port, with_root_on_path(env))
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,29 +436,6 @@ class Result:
         return 1000 * seconds / self.count if self.count else math.nan
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` (0 when it is gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields_ = stat.rsplit(")", 1)[1].split()
-    return (int(fields_[11]) + int(fields_[12])) / _TICK
-
-
-def machine_busy() -> float:
-    """Core-seconds spent running processes since boot (user, nice, system), from /proc/stat.
-
-    Interrupt time is left out: the kernel's loopback networking for our own requests is
-    counted there, and it belongs to no process.
-    """
-    user, nice, system = (int(v) for v in Path("/proc/stat").read_text().split()[1:4])
-    return (user + nice + system) / _TICK
-
-
 async def backend_pids(admin_dsn: str, database: str) -> list[int]:
     import asyncpg
 
@@ -661,10 +448,6 @@ async def backend_pids(admin_dsn: str, database: str) -> list[int]:
     finally:
         await con.close()
     return [r["pid"] for r in rows]
-
-
-async def open_connections(port: int, n: int) -> list[Connection]:
-    return list(await asyncio.gather(*(Connection.open(port) for _ in range(n))))
 
 
 async def verify(conns: list[Connection], case: Case, fx: Fixture, seconds: float) -> Any:
@@ -756,7 +539,7 @@ def start_profiler(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )  # fmt: skip
 
 
@@ -837,20 +620,22 @@ async def bench(
 
 def report(args: argparse.Namespace, cases: list[Case], results: dict[str, Result]) -> str:
     cores = os.cpu_count() or 0
-    head = (
-        "| case | req/s | p50 ms | p99 ms | errors | server CPU ms/req"
-        " | postgres CPU ms/req | client CPU ms/req | other processes, cores |"
-    )
-    lines = [head, "|" + "---|" * 9]
+    header = [
+        "case", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req",
+        "postgres CPU ms/req", "client CPU ms/req", "other processes, cores",
+    ]  # fmt: skip
+    rows = []
     for case in cases:
         r = results[case.key]
-        lines.append(
-            f"| ({case.key}) {case.label} | {r.rps:.0f} | {1000 * r.percentile(0.5):.2f}"
-            f" | {1000 * r.percentile(0.99):.2f} | {r.errors}"
-            f" | {r.per_request_ms(r.server_cpu):.2f} | {r.per_request_ms(r.db_cpu):.2f}"
-            f" | {r.per_request_ms(r.client_cpu):.2f} | {r.others:.2f} |"
-        )
-    lines.append("")
+        rows.append(
+            [
+                f"({case.key}) {case.label}", f"{r.rps:.0f}", f"{1000 * r.percentile(0.5):.2f}",
+                f"{1000 * r.percentile(0.99):.2f}", str(r.errors),
+                f"{r.per_request_ms(r.server_cpu):.2f}", f"{r.per_request_ms(r.db_cpu):.2f}",
+                f"{r.per_request_ms(r.client_cpu):.2f}", f"{r.others:.2f}",
+            ]
+        )  # fmt: skip
+    lines = [*markdown_table(header, rows), ""]
     lines += ratios(results)
     busiest = max(results.values(), key=lambda r: r.others if r.wall else 0.0)
     if busiest.others > 0.2:
@@ -900,10 +685,6 @@ def ratios(results: dict[str, Result]) -> list[str]:
     return lines
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
@@ -930,11 +711,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="run the pipeline consumers inside the API process, as `aica serve` does",
     )
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("AICA_BENCH_ADMIN_DSN", DEFAULT_ADMIN_DSN),
-        help="PostgreSQL to create the scratch database on (env AICA_BENCH_ADMIN_DSN)",
-    )
+    add_admin_dsn(parser)
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -961,10 +738,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.concurrency < 1 or args.duration <= 0 or args.rounds < 1 or args.projects < 1:
         parser.error("--concurrency, --duration, --rounds and --projects must be positive")
     return args
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run_async(coro: Any) -> Any:
@@ -1014,61 +787,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         serve(args)
         return 0
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    args.loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    signal.signal(signal.SIGTERM, _terminate)
-    database = f"aica_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    servers: list[Server] = []
-    work_dir = Path(tempfile.mkdtemp(prefix="aica-bench-"))
-    try:
-        started = time.perf_counter()
-        log(f"creating database {database} and loading {args.records} records")
-        fx = run_async(prepare(args.admin_dsn, database, args.records, args.projects, args.seed))
-        log(f"  ready in {time.perf_counter() - started:.1f}s")
-        servers = [
-            start_server("aica", fx.url, fx.org_id, work_dir, workers=args.with_workers),
-            start_server("floor", fx.url, fx.org_id, work_dir),
-        ]
-        aica, floor = servers
-        cases = build_cases(args.cases, fx, aica, floor)
-
-        async def go() -> dict[str, Result]:
-            await wait_ready(aica, "/readyz")
-            await wait_ready(floor, "/healthz")
-            return await bench(args, fx, cases, database)
-
-        results = run_async(go())
-        print(report(args, cases, results), flush=True)
-        if args.hold:
-            log(
-                f"holding: aica pid {aica.process.pid} port {aica.port}, floor pid"
-                f" {floor.process.pid} port {floor.port}, database {fx.url}; Ctrl-C ends"
-            )
-            signal.pause()
-        return 0
-    except WrongAnswer as exc:
-        log(f"wrong answer: {exc}")
-        return 1
-    except (RuntimeError, OSError, EOFError) as exc:  # EOFError: a server hung up
-        log(f"failed: {exc!r}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_servers(servers)
-        for server in servers:
-            if server.process.returncode not in (0, -signal.SIGTERM):
-                log(f"{server.name} server exited with {server.process.returncode}:")
-                log(server.log_tail())
+    args.loadavg = loadavg()
+    with scratch(args.admin_dsn, prefix="aica-bench-") as run:
         try:
-            asyncio.run(drop_database(args.admin_dsn, database))
-        except Exception as exc:
-            log(f"could not drop database {database}: {exc!r}")
-        shutil.rmtree(work_dir, ignore_errors=True)
+            started = time.perf_counter()
+            log(f"creating database {run.database} and loading {args.records} records")
+            fx = run_async(prepare(run, args.records, args.projects, args.seed))
+            log(f"  ready in {time.perf_counter() - started:.1f}s")
+            aica = start_aica_or_floor(run, "aica", fx, workers=args.with_workers)
+            floor = start_aica_or_floor(run, "floor", fx)
+            cases = build_cases(args.cases, fx, aica, floor)
+            wait_ready(aica, "/readyz", within=60)
+            wait_ready(floor, "/healthz", within=60)
+            results = run_async(bench(args, fx, cases, run.database))
+            print(report(args, cases, results), flush=True)
+            if args.hold:
+                log(
+                    f"holding: aica pid {aica.process.pid} port {aica.port}, floor pid"
+                    f" {floor.process.pid} port {floor.port}, database {fx.url}; Ctrl-C ends"
+                )
+                signal.pause()
+            return 0
+        except WrongAnswer as exc:
+            log(f"wrong answer: {exc}")
+            return 1
+        except (RuntimeError, OSError, EOFError) as exc:  # EOFError: a server hung up
+            log(f"failed: {exc!r}")
+            return 1
 
 
 if __name__ == "__main__":

@@ -48,20 +48,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import difflib
 import json
 import os
 import platform
 import random
 import re
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import wave
 from collections.abc import Callable, Iterator
@@ -73,22 +69,24 @@ from typing import Any
 import httpx
 import numpy as np
 import psutil
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # tests.audio (the espeak-ng builders)
-
-from bench_api import (  # noqa: E402  (scripts/ is sys.path[0] when run as a script)
-    DEFAULT_ADMIN_DSN,
-    create_database,
-    database_url_for,
-    drop_database,
-    drop_stale_databases,
+from _bench_common import (
+    HOST,
+    ROOT,
+    CpuWindow,
+    PeakRss,
+    Scratch,
+    Server,
+    add_admin_dsn,
     free_port,
+    loadavg,
     log,
+    markdown_table,
+    scratch,
+    stop_servers,
+    wait_ready,
+    with_root_on_path,
 )
 
-HOST = "127.0.0.1"
 MIB = 1 << 20
 CHUNK = MIB
 BOUNDARY = "aica-bench-pipeline-0123456789abcdef"
@@ -218,103 +216,8 @@ def write_big_wav(speech: Path, target: Path, size: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Measuring: peak RSS, CPU of this process / the server / everything else
+# Waiting for a quiet machine
 # --------------------------------------------------------------------------------------------
-
-
-def _vm_hwm(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-class PeakRss:
-    """Peak RSS of a process (and its children) while the block runs, plus RSS before it."""
-
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.process = psutil.Process(pid)
-        self.interval = interval
-        self.before = self._rss()
-        self.peak = self.before
-        self._reset = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _rss(self) -> int:
-        try:
-            rss = int(self.process.memory_info().rss)
-            for child in self.process.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    rss += int(child.memory_info().rss)
-        except psutil.Error:
-            return 0
-        return rss
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, self._rss())
-
-    def __enter__(self) -> PeakRss:
-        try:  # "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0)
-            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
-            self._reset = True
-        except OSError:
-            self._reset = False
-        self.before = self._rss()
-        self.peak = self.before
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._rss())
-        hwm = _vm_hwm(self.process.pid) if self._reset else None
-        if hwm is not None:
-            self.peak = max(self.peak, hwm)
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` (all threads), 0 when it is gone."""
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(times.user + times.system)
-
-
-def machine_busy() -> float:
-    """CPU seconds all cores spent not idle since boot."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-class CpuWindow:
-    """CPU seconds used by this process, the server and everybody else during the block."""
-
-    def __init__(self, server_pid: int | None = None) -> None:
-        self.server_pid = server_pid
-        self.wall = self.own = self.server = self.others = 0.0
-
-    def __enter__(self) -> CpuWindow:
-        self.started = time.perf_counter()
-        self._own = time.process_time()
-        self._server = process_cpu(self.server_pid) if self.server_pid else 0.0
-        self._busy = machine_busy()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.wall = time.perf_counter() - self.started
-        self.own = time.process_time() - self._own
-        if self.server_pid:
-            self.server = process_cpu(self.server_pid) - self._server
-        busy = machine_busy() - self._busy
-        self.others = max(0.0, busy - self.own - self.server) / max(self.wall, 1e-9)
 
 
 def wait_for_quiet(limit: float, threshold: float = 0.3, window: float = 2.0) -> float:
@@ -392,12 +295,6 @@ def run_direct(args: argparse.Namespace, speech: Speech, transcriber: Any) -> Di
 # --------------------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if this process dies without cleaning up (SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def aica_command() -> list[str]:
     script = Path(sys.executable).parent / "aica"
     if script.exists():
@@ -423,79 +320,13 @@ def service_env(
         AICA_LOG_LEVEL="INFO",  # the default; also gives us the model-load line
         AICA_LOG_JSON="1",
     )
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+    return with_root_on_path(env)
 
 
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    started: float = field(default_factory=time.perf_counter)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:]) or "(no log)"
-
-
-def start_server(name: str, env: dict[str, str], work_dir: Path) -> Server:
+def start_aica_serve(run: Scratch, name: str, env: dict[str, str]) -> Server:
     port = free_port()
-    log_path = work_dir / f"{name}.log"
-    with log_path.open("wb") as out:
-        process = subprocess.Popen(
-            [*aica_command(), "serve", "--host", HOST, "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the server ourselves
-            preexec_fn=_die_with_parent,
-        )
-    return Server(name, port, process, log_path)
-
-
-def wait_ready(server: Server, within: float = 120) -> float:
-    deadline = time.monotonic() + within
-    with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        while True:
-            if server.process.poll() is not None:
-                raise RuntimeError(
-                    f"{server.name} server exited with {server.process.returncode}:\n"
-                    + server.log_tail()
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get("/readyz").status_code == 200:
-                    return time.perf_counter() - server.started
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{server.name} not ready after {within}s:\n{server.log_tail()}")
-            time.sleep(0.1)
-
-
-def stop_server(server: Server, grace: float = 20) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            log(f"{server.name} server did not stop in {grace:g}s; killing it")
-            server.process.kill()
-            server.process.wait()
+    command = [*aica_command(), "serve", "--host", HOST, "--port", str(port)]
+    return run.start_server(name, command, port, env)
 
 
 def bootstrap(env: dict[str, str]) -> dict[str, str]:
@@ -748,14 +579,14 @@ def spread(values: list[float], digits: int = 2) -> str:
 def row(
     case: str, what: str, wall: str, speed: str, cpu: str, rsses: list[PeakRss], whose: str,
     others: float,
-) -> str:  # fmt: skip
+) -> list[str]:  # fmt: skip
     peak = max(r.peak for r in rsses)
     before = rsses[0].before
     delta = peak - before
-    return (
-        f"| {case} | {what} | {wall} | {speed} | {cpu} | {mib(peak)} ({whose})"
-        f" | {mib(before)} -> {'+' if delta >= 0 else ''}{mib(delta)} | {others:.2f} |"
-    )
+    return [
+        case, what, wall, speed, cpu, f"{mib(peak)} ({whose})",
+        f"{mib(before)} -> {'+' if delta >= 0 else ''}{mib(delta)}", f"{others:.2f}",
+    ]  # fmt: skip
 
 
 def report(args: argparse.Namespace, res: Results) -> str:
@@ -766,10 +597,11 @@ def report(args: argparse.Namespace, res: Results) -> str:
     a_walls = [d.cpu.wall for d in res.direct]
     b_walls = [s.wall for s in res.service]
     n = len(res.direct)
-    lines = [
-        f"| case | input | wall s, median (min-max) of {n} | audio-s per wall-s / MiB/s"
-        " | CPU s | peak RSS MiB | RSS before -> delta MiB | other procs, cores (max) |",
-        "|" + "---|" * 8,
+    header = [
+        "case", "input", f"wall s, median (min-max) of {n}", "audio-s per wall-s / MiB/s",
+        "CPU s", "peak RSS MiB", "RSS before -> delta MiB", "other procs, cores (max)",
+    ]  # fmt: skip
+    rows = [
         row(
             "(a) faster-whisper direct (`Transcriber.transcribe`, model loaded)",
             f"{audio:.1f} s audio", spread(a_walls), spread([audio / w for w in a_walls]),
@@ -786,7 +618,7 @@ def report(args: argparse.Namespace, res: Results) -> str:
     c = res.upload
     if c is not None:
         wall = c.sent.answered - c.sent.started
-        lines.append(
+        rows.append(
             row(
                 "(c) POST /api/v1/records/upload, streamed WAV",
                 f"{c.size / MIB:.0f} MiB",
@@ -802,7 +634,8 @@ def report(args: argparse.Namespace, res: Results) -> str:
     cpu_ratios = [b.cpu.server / a.cpu.own for a, b in zip(res.direct, res.service, strict=True)]
     ratio = median(ratios)
     verdict = "met" if ratio >= 0.95 else "NOT met"
-    lines += [
+    lines = [
+        *markdown_table(header, rows),
         "",
         f"- **b/a = {ratio:.3f}** (median of {n} paired rounds: "
         + ", ".join(f"{r:.3f}" for r in ratios)
@@ -919,109 +752,86 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path(tempfile.gettempdir()) / "aica-bench-cache",
         help="where the generated speech is kept between runs",
     )
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("AICA_BENCH_ADMIN_DSN", DEFAULT_ADMIN_DSN),
-        help="PostgreSQL to create the scratch database on (env AICA_BENCH_ADMIN_DSN)",
-    )
+    add_admin_dsn(parser)
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.threads < 1 or args.rounds < 1 or args.upload_mb < 0:
         parser.error("--minutes, --threads, --rounds must be positive, --upload-mb not negative")
     return args
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     import asyncio
 
     args = parse_args(argv)
-    args.loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    signal.signal(signal.SIGTERM, _terminate)
-    database = f"aica_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    work_dir = Path(tempfile.mkdtemp(prefix="aica-bench-pipeline-"))
-    servers: list[Server] = []
-    created_db = False
-    try:
-        args.cache_dir.mkdir(parents=True, exist_ok=True)
-        speech = build_speech(args.cache_dir, args.minutes)
-        log(f"speech: {speech.path} ({speech.seconds:.1f}s, {len(speech.words)} words)")
+    args.loadavg = loadavg()
+    with scratch(args.admin_dsn, prefix="aica-bench-pipeline-") as run:
+        try:
+            args.cache_dir.mkdir(parents=True, exist_ok=True)
+            speech = build_speech(args.cache_dir, args.minutes)
+            log(f"speech: {speech.path} ({speech.seconds:.1f}s, {len(speech.words)} words)")
 
-        transcriber, load_seconds = load_transcriber(args, work_dir / "direct")
+            transcriber, load_seconds = load_transcriber(args, run.work_dir / "direct")
 
-        for stale in asyncio.run(drop_stale_databases(args.admin_dsn)):
-            log(f"dropped {stale}, left behind by a killed run")
-        asyncio.run(create_database(args.admin_dsn, database))
-        created_db = True
-        url = database_url_for(args.admin_dsn, database)
-        env = service_env(args, url, work_dir / "data", workers=True)
-        creds = bootstrap(env)
-        auth = {"Authorization": f"Bearer {creds['token']}", "X-Selected-Org-ID": creds["orgId"]}
+            url = asyncio.run(run.create_database())
+            env = service_env(args, url, run.work_dir / "data", workers=True)
+            creds = bootstrap(env)
+            auth = {
+                "Authorization": f"Bearer {creds['token']}",
+                "X-Selected-Org-ID": creds["orgId"],
+            }
 
-        server = start_server("serve", env, work_dir)
-        servers.append(server)
-        ready = wait_ready(server)
-        model_ready = wait_for_model(server, within=30)
-        log(f"aica serve ready in {ready:.1f}s (pid {server.pid}); model logged at {model_ready}")
-        res = Results(
-            speech, load_seconds, ready, model_ready, model_load_seconds(server.log_text())
-        )
-        response = httpx.post(
-            f"{server.base_url}/api/v1/projects", json={"name": "Bench"}, headers=auth, timeout=30
-        )
-        if response.status_code != 201:
-            raise RuntimeError(f"create project: {response.status_code} {response.text[:300]}")
-        project_id = response.json()["data"]["id"]
+            server = start_aica_serve(run, "serve", env)
+            ready = wait_ready(server)
+            model_ready = wait_for_model(server, within=30)
+            log(
+                f"aica serve ready in {ready:.1f}s (pid {server.pid});"
+                f" model logged at {model_ready}"
+            )
+            res = Results(
+                speech, load_seconds, ready, model_ready, model_load_seconds(server.log_text())
+            )
+            response = httpx.post(
+                f"{server.base_url}/api/v1/projects",
+                json={"name": "Bench"},
+                headers=auth,
+                timeout=30,
+            )
+            if response.status_code != 201:
+                raise RuntimeError(f"create project: {response.status_code} {response.text[:300]}")
+            project_id = response.json()["data"]["id"]
 
-        for round_ in range(args.rounds):
-            order = "ab" if round_ % 2 == 0 else "ba"  # alternate, so drift hits both alike
-            log(f"round {round_ + 1}/{args.rounds}")
-            res.orders.append(order)
-            for case in order:
-                if case == "a":
-                    res.direct.append(run_direct(args, speech, transcriber))
-                else:
-                    res.service.append(run_service(args, speech, server, auth, project_id))
-        res.server_load = model_load_seconds(server.log_text())
-        stop_server(server)
+            for round_ in range(args.rounds):
+                order = "ab" if round_ % 2 == 0 else "ba"  # alternate, so drift hits both alike
+                log(f"round {round_ + 1}/{args.rounds}")
+                res.orders.append(order)
+                for case in order:
+                    if case == "a":
+                        res.direct.append(run_direct(args, speech, transcriber))
+                    else:
+                        res.service.append(run_service(args, speech, server, auth, project_id))
+            res.server_load = model_load_seconds(server.log_text())
+            stop_servers([server])
 
-        if args.upload_mb:
-            big = work_dir / f"upload-{args.upload_mb}mib.wav"
-            write_big_wav(speech.path, big, args.upload_mb * MIB)
-            env_c = service_env(args, url, work_dir / "data", workers=False)
-            server_c = start_server("serve-upload", env_c, work_dir)
-            servers.append(server_c)
-            try:  # (a) and (b) are reported even if (c) fails
-                wait_ready(server_c)
-                res.upload = run_upload(args, big, server_c, auth, project_id)
-            except (RuntimeError, httpx.HTTPError) as exc:
-                res.upload_error = f"{type(exc).__name__}: {exc}"
-                log(f"(c) failed: {exc}\n--- server log tail ---\n{server_c.log_tail()}")
-            big.unlink()
-            stop_server(server_c)
-        print(report(args, res), flush=True)
-        return 0
-    except RuntimeError as exc:
-        log(f"failed: {exc}")
-        for server in servers:
-            log(f"--- {server.name} log tail ---\n{server.log_tail()}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for server in servers:
-            stop_server(server)
-        if created_db:
-            try:
-                asyncio.run(drop_database(args.admin_dsn, database))
-            except Exception as exc:
-                log(f"could not drop database {database}: {exc!r}")
-        shutil.rmtree(work_dir, ignore_errors=True)
+            if args.upload_mb:
+                big = run.work_dir / f"upload-{args.upload_mb}mib.wav"
+                write_big_wav(speech.path, big, args.upload_mb * MIB)
+                env_c = service_env(args, url, run.work_dir / "data", workers=False)
+                server_c = start_aica_serve(run, "serve-upload", env_c)
+                try:  # (a) and (b) are reported even if (c) fails
+                    wait_ready(server_c)
+                    res.upload = run_upload(args, big, server_c, auth, project_id)
+                except (RuntimeError, httpx.HTTPError) as exc:
+                    res.upload_error = f"{type(exc).__name__}: {exc}"
+                    log(f"(c) failed: {exc}\n--- server log tail ---\n{server_c.log_tail()}")
+                big.unlink()
+                stop_servers([server_c])
+            print(report(args, res), flush=True)
+            return 0
+        except RuntimeError as exc:
+            log(f"failed: {exc}")
+            for server in run.servers:
+                log(f"--- {server.name} log tail ---\n{server.log_tail()}")
+            return 1
 
 
 if __name__ == "__main__":
