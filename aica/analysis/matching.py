@@ -7,20 +7,31 @@ lowercase, ``ё`` -> ``е``, English contractions spelled out (``I've`` -> ``i h
 us``; another ``'s`` just loses its apostrophe: ``name's`` -> ``names``), other apostrophes
 dropped, every other run of non-letters/digits a single space.
 
-The fuzzy rule (:func:`Index.find`): a phrase of ``n`` words is compared with every run of
-``n - 1``, ``n`` and ``n + 1`` consecutive words inside one segment (so a word the recogniser
-dropped, added or split still lines up). A run matches when
+Inflection, gluing and splitting (exact rules, score 100 when the spelling is the phrase's):
+a run of ``n - 1``, ``n`` or ``n + 1`` words matches a phrase of ``n`` words when, spaces
+ignored, it spells the phrase ("выполучите" is "вы получите", "good bye" is "goodbye"), or
+its words' dictionary forms (:mod:`aica.analysis.lemmas`) spell the phrase's ("тупая" is
+"тупой", "refunds" is "refund", "сами виноваты" is "сам виноват").
+
+The fuzzy rule (:func:`Index.find`), for what the recogniser misheard a little: a phrase of
+``n`` words is compared with every run of ``n - 1``, ``n`` and ``n + 1`` consecutive words
+inside one segment (so a word the recogniser dropped, added or split still lines up). A run
+matches when
 
 1. its similarity to the phrase is at least :data:`FUZZY_THRESHOLD` (rapidfuzz ``fuzz.ratio``,
-   the normalised Indel similarity of the two strings, 0-100), and
+   the normalised Indel similarity of the two strings, 0-100),
 2. every short word of the phrase (:data:`SHORT_WORD` letters or fewer: ``a``, ``my``,
-   ``not``, ``за``) occurs in the run exactly: long words may be misheard a little, the short
-   ones that flip a meaning may not ("not my problem" is not "not a problem").
+   ``not``, ``за``) occurs in the run exactly, alone or glued to its neighbour in the phrase
+   ("выполучите скидку"): long words may be misheard a little, the short ones that flip a
+   meaning may not ("not my problem" is not "not a problem", "слушаю нас" is not "слушаю
+   вас"), and
+3. the run holds no negation (:data:`NEGATIONS`) the phrase lacks ("you will not receive" is
+   not "you will receive", "деньги не вернутся" is not "деньги вернутся").
 
-A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") must match
-exactly, ignoring the spaces between its words ("good bye" is "goodbye"). So "thank you for
-coling" matches "thank you for calling" (92.7) while "thank you for holding" (85.7) and
-"how can we help" (the short "i" is missing) do not.
+A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") has no
+fuzzy match, only the exact ones. So "thank you for coling" matches "thank you for calling"
+(92.7) while "thank you for holding" (85.7) and "how can we help" (the short "i" is missing)
+do not.
 
 Regex criteria search each segment's text (whitespace collapsed, ``ё`` read as ``е``,
 case-insensitive).
@@ -41,11 +52,13 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from aica.analysis.lemmas import lemma
 from aica.transcript import Segment
 
 FUZZY_THRESHOLD = 88.0
 SHORT_WORD = 3
 EXACT_BELOW = 8
+NEGATIONS = frozenset(["not", "no", "never", "не", "нет", "ни", "никогда"])
 
 _APOSTROPHES = re.compile(r"['’ʼ`´‘]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -122,10 +135,12 @@ class _Seg:
     end: float
     speaker: str
     tokens: list[str]
+    lemmas: list[str]
+    """The dictionary form of each token."""
     times: list[tuple[float, float]]
     source: Segment
     _regex: tuple[str, list[tuple[int, int, float, float]]] | None = None
-    _runs: dict[int, list[str]] = field(default_factory=dict)
+    _runs: dict[tuple[int, bool], list[str]] = field(default_factory=dict)
 
     def regex(self) -> tuple[str, list[tuple[int, int, float, float]]]:
         """The text regex criteria search, and its words' character spans with their times
@@ -150,13 +165,13 @@ class _Seg:
                 self._regex = (" ".join(parts), spans)
         return self._regex
 
-    def runs(self, size: int) -> list[str]:
-        """Runs of ``size`` consecutive words (the k-th starts at word k)."""
-        found = self._runs.get(size)
+    def runs(self, size: int, *, lemmas: bool = False) -> list[str]:
+        """Runs of ``size`` consecutive words, or of their lemmas (the k-th starts at word k)."""
+        found = self._runs.get((size, lemmas))
         if found is None:
-            tokens = self.tokens
-            found = self._runs[size] = [
-                " ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)
+            words = self.lemmas if lemmas else self.tokens
+            found = self._runs[size, lemmas] = [
+                " ".join(words[i : i + size]) for i in range(len(words) - size + 1)
             ]
         return found
 
@@ -166,9 +181,19 @@ class _Phrase:
     text: str
     norm: str
     squashed: str
+    lemmas: str
+    """The words' lemmas, spaces removed."""
     tokens: tuple[str, ...]
-    short: frozenset[str]
+    short: tuple[frozenset[str], ...]
+    """Each short word's accepted spellings: alone, or glued to a neighbour."""
+    negations: frozenset[str]
     exact: bool
+
+    def heard_in(self, run: Sequence[str]) -> bool:
+        """Whether a fuzzily similar run keeps the short words and adds no negation."""
+        return all(any(form in run for form in forms) for forms in self.short) and not any(
+            word in NEGATIONS and word not in self.negations for word in run
+        )
 
 
 @dataclass(slots=True)
@@ -176,25 +201,35 @@ class _Runs:
     """Every run of ``size`` consecutive words in a set of segments."""
 
     texts: list[str]
+    lemmas: list[str]
+    """The lemmas of each run in ``texts``."""
     offsets: list[int]
     """Where each segment's runs begin in ``texts``."""
     segments: list[int]
     """The segment index of each offset."""
     _squashed: dict[str, list[int]] | None = None
+    _lemmas: dict[str, list[int]] | None = None
 
     def owner(self, k: int) -> tuple[int, int]:
         """(segment index, first word) of run ``k``."""
         j = bisect_right(self.offsets, k) - 1
         return self.segments[j], k - self.offsets[j]
 
-    def squashed(self) -> dict[str, list[int]]:
-        """Run text without its spaces -> the runs spelling it (for exact phrases)."""
-        if self._squashed is None:
-            table: dict[str, list[int]] = {}
-            for k, text in enumerate(self.texts):
-                table.setdefault(text.replace(" ", ""), []).append(k)
-            self._squashed = table
-        return self._squashed
+    def exact(self, phrase: _Phrase) -> list[int]:
+        """The runs spelling ``phrase``, or its lemmas, spaces ignored (in run order)."""
+        if self._squashed is None or self._lemmas is None:
+            self._squashed, self._lemmas = _spelled(self.texts), _spelled(self.lemmas)
+        spelled = self._squashed.get(phrase.squashed, [])
+        inflected = self._lemmas.get(phrase.lemmas, [])
+        return sorted({*spelled, *inflected}) if inflected else spelled
+
+
+def _spelled(texts: list[str]) -> dict[str, list[int]]:
+    """Text without its spaces -> the indices of the texts spelling it."""
+    table: dict[str, list[int]] = {}
+    for k, text in enumerate(texts):
+        table.setdefault(text.replace(" ", ""), []).append(k)
+    return table
 
 
 @dataclass(slots=True)
@@ -222,15 +257,18 @@ class Index:
         found = self._runs.get(key)
         if found is None:
             texts: list[str] = []
+            lemmas: list[str] = []
             offsets: list[int] = []
             owners: list[int] = []
             for index in segments:
-                seg_texts = self.segments[index].runs(size)
+                seg = self.segments[index]
+                seg_texts = seg.runs(size)
                 if seg_texts:
                     offsets.append(len(texts))
                     owners.append(index)
                     texts.extend(seg_texts)
-            found = self._runs[key] = _Runs(texts, offsets, owners)
+                    lemmas.extend(seg.runs(size, lemmas=True))
+            found = self._runs[key] = _Runs(texts, lemmas, offsets, owners)
         return found
 
     def find(
@@ -251,12 +289,13 @@ class Index:
             if not runs.texts:
                 continue
             group = by_size[size]
-            found: list[tuple[_Phrase, int, float]] = []
-            exact = [p for p in group if p.exact]
-            if exact:
-                table = runs.squashed()
-                for phrase in exact:
-                    found.extend((phrase, k, 100.0) for k in table.get(phrase.squashed, ()))
+            found: list[tuple[_Phrase, int, float, bool]] = []
+            for phrase in group:
+                for k in runs.exact(phrase):
+                    heard = runs.texts[k]
+                    spelled = heard.replace(" ", "") == phrase.squashed
+                    score = 100.0 if spelled else fuzz.ratio(phrase.norm, heard)
+                    found.append((phrase, k, score, True))
             fuzzy = [p for p in group if not p.exact]
             if fuzzy:
                 scores = process.cdist(
@@ -269,11 +308,11 @@ class Index:
                 )
                 rows, cols = np.nonzero(scores)
                 for row, k in zip(rows.tolist(), cols.tolist(), strict=True):
-                    found.append((fuzzy[row], k, float(scores[row, k])))
-            for phrase, k, score in found:
+                    found.append((fuzzy[row], k, float(scores[row, k]), False))
+            for phrase, k, score, exact in found:
                 index, first = runs.owner(k)
                 seg = self.segments[index]
-                if not phrase.exact and not phrase.short.issubset(seg.tokens[first : first + size]):
+                if not exact and not phrase.heard_in(seg.tokens[first : first + size]):
                     continue
                 hit = Hit(
                     segment=index,
@@ -318,10 +357,22 @@ def _phrase(text: str) -> _Phrase:
         text=text,
         norm=norm,
         squashed=norm.replace(" ", ""),
+        lemmas="".join(lemma(t) for t in tokens),
         tokens=tokens,
-        short=frozenset(t for t in tokens if len(t) <= SHORT_WORD),
+        short=tuple(_glued(tokens, i) for i, t in enumerate(tokens) if len(t) <= SHORT_WORD),
+        negations=NEGATIONS.intersection(tokens),
         exact=len(norm) < EXACT_BELOW,
     )
+
+
+def _glued(tokens: tuple[str, ...], i: int) -> frozenset[str]:
+    """Word ``i`` alone, or run together with the word before or after it."""
+    forms = {tokens[i]}
+    if i > 0:
+        forms.add(tokens[i - 1] + tokens[i])
+    if i + 1 < len(tokens):
+        forms.add(tokens[i] + tokens[i + 1])
+    return frozenset(forms)
 
 
 def _phrases(texts: tuple[str, ...]) -> list[_Phrase]:
@@ -344,7 +395,8 @@ def _prepare(index: int, segment: Segment) -> _Seg:
             (round(segment.start + i * step, 3), round(segment.start + (i + 1) * step, 3))
             for i in range(len(tokens))
         ]
-    return _Seg(index, segment.start, segment.end, segment.speaker, tokens, times, segment)
+    lemmas = [lemma(t) for t in tokens]
+    return _Seg(index, segment.start, segment.end, segment.speaker, tokens, lemmas, times, segment)
 
 
 def _char_times(seg: _Seg, first: int, last: int) -> tuple[float, float]:
