@@ -2,11 +2,13 @@
 """Dictionary forms of words, so a phrase matches its inflected forms.
 
 A word in Cyrillic gets its lemma from pymorphy3's Russian dictionary (the normal form of its
-most likely parse: "тупая" -> "тупой", "вас" -> "вы", "оформила" -> "оформить"); a word in
-Latin letters its English Snowball stem ("refunds" -> "refund", "calling" -> "call"); any other
-word stays as it is. The script decides, not the call's language, so a phrase and a transcript
-always reduce the same word the same way, and a Russian call quoting an English product name
-still stems it.
+most likely parse: "тупая" -> "тупой", "вас" -> "вы"). A verb keeps its tense: gender, number
+and person may change, the time may not, since "вас посадят" (a threat) is not "вас посадили
+(на рейс)" and "вы получите" (a promise) is not "вы получили?". A word in Latin letters gets
+its English Snowball stem ("refunds" -> "refund", "calling" -> "call"); any other word stays
+as it is. The script decides, not the call's language, so a phrase and a transcript always
+reduce the same word the same way, and a Russian call quoting an English product name still
+stems it.
 
 Lemmas are cached per word: a call repeats its words, and a dictionary look-up costs about
 50 µs against well under 1 µs for a cache hit.
@@ -39,7 +41,10 @@ def _english() -> snowballstemmer.stemmer:
 def lemma(token: str) -> str:
     """The dictionary form of one normalised token (lowercase, ``ё`` read as ``е``)."""
     if _CYRILLIC.search(token):
-        return str(_morph().parse(token)[0].normal_form).replace("ё", "е")
+        parse = _morph().parse(token)[0]
+        form = str(parse.normal_form).replace("ё", "е")
+        tense = parse.tag.tense
+        return f"{form}~{tense}" if tense else form
     if _LATIN.search(token):
         return str(_english().stemWord(token))
     return token
