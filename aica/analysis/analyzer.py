@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from aica.analysis.language import base_code, spoken_language
 from aica.analysis.matching import Hit, Index, compile_pattern
 from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
 from aica.analysis.profiles import Category, Criterion, Profile
@@ -232,10 +233,15 @@ def analyze(
 ) -> AnalysisResult:
     """Score ``transcript`` against ``profile`` (see the module doc).
 
-    ``language`` picks the phrase sets (default: the transcript's language; ``en-US`` reads
-    as ``en``); a criterion without a set for it listens for all of its phrases.
+    ``language`` picks the phrase sets (``en-US`` reads as ``en``); by default, the language
+    the call is in (:func:`~aica.analysis.language.spoken_language`: the transcript's label,
+    unless its text is written in another script). A criterion without a set for that
+    language listens for all of its phrases.
     """
-    code = _language(language or transcript.language)
+    if language:
+        code = base_code(language)
+    else:
+        code = spoken_language(transcript.language, (s.text for s in transcript.segments))
     call = _Call(transcript, code)
 
     outcomes: list[tuple[Category, Criterion, _Outcome]] = [
@@ -308,10 +314,6 @@ def analyze(
         criteria=results,
         metrics=call.metrics,
     )
-
-
-def _language(code: str) -> str:
-    return code.strip().lower().replace("_", "-").split("-")[0] or "en"
 
 
 def _round_half_up(value: float) -> int:

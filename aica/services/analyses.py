@@ -73,7 +73,7 @@ async def analyze_record(record: Record, profile_key: str) -> Analysis:
             "segments": transcript.segments,
         }
     )
-    result = await asyncio.to_thread(analyze, spoken, profile, language=transcript.language)
+    result = await asyncio.to_thread(analyze, spoken, profile)
     async with in_transaction():
         analysis = await Analysis.create(
             org_id=record.org_id,
