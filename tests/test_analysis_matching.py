@@ -61,10 +61,6 @@ def test_words_glued_or_split_by_the_recogniser_match(
     assert heard(said, phrase) == [expected]
 
 
-def test_a_glued_and_spelled_match_scores_as_exact() -> None:
-    assert [h.score for h in hits("Выполучите письмо.", "вы получите")] == [100.0]
-
-
 @pytest.mark.parametrize(
     ("said", "phrase"),
     [

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal, cast
 
 from aica.analysis.language import base_code, spoken_language
@@ -186,12 +187,15 @@ class _Outcome:
 class _Call:
     """One transcript, prepared once for every criterion of an analysis."""
 
-    def __init__(self, transcript: Transcript, language: str) -> None:
+    def __init__(self, transcript: Transcript, language: str | None) -> None:
         self.transcript = transcript
         self.segments = transcript.segments
-        self.language = language
         self.mono = is_mono(self.segments)
         self.index = Index.build(self.segments)
+        words = chain.from_iterable(s.tokens for s in self.index.segments)
+        self.language = (
+            base_code(language) if language else spoken_language(transcript.language, words)
+        )
         self.silent = not any(s.tokens for s in self.index.segments)
         last_speech = max((s.end for s in self.segments), default=0.0)
         self.duration = max(transcript.duration, last_speech)
@@ -238,11 +242,7 @@ def analyze(
     unless its text is written in another script). A criterion without a set for that
     language listens for all of its phrases.
     """
-    if language:
-        code = base_code(language)
-    else:
-        code = spoken_language(transcript.language, (s.text for s in transcript.segments))
-    call = _Call(transcript, code)
+    call = _Call(transcript, language)
 
     outcomes: list[tuple[Category, Criterion, _Outcome]] = [
         (category, criterion, _judge(call, criterion))
@@ -305,7 +305,7 @@ def analyze(
 
     return AnalysisResult(
         profile=profile.key,
-        language=code,
+        language=call.language,
         quality_score=quality,
         categories=categories,
         compliance_status=status,

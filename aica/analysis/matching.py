@@ -140,7 +140,7 @@ class _Seg:
     times: list[tuple[float, float]]
     source: Segment
     _regex: tuple[str, list[tuple[int, int, float, float]]] | None = None
-    _runs: dict[tuple[int, bool], list[str]] = field(default_factory=dict)
+    _runs: dict[int, list[str]] = field(default_factory=dict)
 
     def regex(self) -> tuple[str, list[tuple[int, int, float, float]]]:
         """The text regex criteria search, and its words' character spans with their times
@@ -165,13 +165,13 @@ class _Seg:
                 self._regex = (" ".join(parts), spans)
         return self._regex
 
-    def runs(self, size: int, *, lemmas: bool = False) -> list[str]:
-        """Runs of ``size`` consecutive words, or of their lemmas (the k-th starts at word k)."""
-        found = self._runs.get((size, lemmas))
+    def runs(self, size: int) -> list[str]:
+        """Runs of ``size`` consecutive words (the k-th starts at word k)."""
+        found = self._runs.get(size)
         if found is None:
-            words = self.lemmas if lemmas else self.tokens
-            found = self._runs[size, lemmas] = [
-                " ".join(words[i : i + size]) for i in range(len(words) - size + 1)
+            tokens = self.tokens
+            found = self._runs[size] = [
+                " ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)
             ]
         return found
 
@@ -181,9 +181,8 @@ class _Phrase:
     text: str
     norm: str
     squashed: str
-    lemmas: str
-    """The words' lemmas, spaces removed."""
     tokens: tuple[str, ...]
+    lemmas: list[str]
     short: tuple[frozenset[str], ...]
     """Each short word's accepted spellings: alone, or glued to a neighbour."""
     negations: frozenset[str]
@@ -201,35 +200,25 @@ class _Runs:
     """Every run of ``size`` consecutive words in a set of segments."""
 
     texts: list[str]
-    lemmas: list[str]
-    """The lemmas of each run in ``texts``."""
     offsets: list[int]
     """Where each segment's runs begin in ``texts``."""
     segments: list[int]
     """The segment index of each offset."""
     _squashed: dict[str, list[int]] | None = None
-    _lemmas: dict[str, list[int]] | None = None
 
     def owner(self, k: int) -> tuple[int, int]:
         """(segment index, first word) of run ``k``."""
         j = bisect_right(self.offsets, k) - 1
         return self.segments[j], k - self.offsets[j]
 
-    def exact(self, phrase: _Phrase) -> list[int]:
-        """The runs spelling ``phrase``, or its lemmas, spaces ignored (in run order)."""
-        if self._squashed is None or self._lemmas is None:
-            self._squashed, self._lemmas = _spelled(self.texts), _spelled(self.lemmas)
-        spelled = self._squashed.get(phrase.squashed, [])
-        inflected = self._lemmas.get(phrase.lemmas, [])
-        return sorted({*spelled, *inflected}) if inflected else spelled
-
-
-def _spelled(texts: list[str]) -> dict[str, list[int]]:
-    """Text without its spaces -> the indices of the texts spelling it."""
-    table: dict[str, list[int]] = {}
-    for k, text in enumerate(texts):
-        table.setdefault(text.replace(" ", ""), []).append(k)
-    return table
+    def squashed(self) -> dict[str, list[int]]:
+        """Run text without its spaces -> the runs spelling it (for exact phrases)."""
+        if self._squashed is None:
+            table: dict[str, list[int]] = {}
+            for k, text in enumerate(self.texts):
+                table.setdefault(text.replace(" ", ""), []).append(k)
+            self._squashed = table
+        return self._squashed
 
 
 @dataclass(slots=True)
@@ -238,6 +227,7 @@ class Index:
 
     segments: list[_Seg]
     _runs: dict[tuple[tuple[int, ...], int], _Runs] = field(default_factory=dict)
+    _lemmas: dict[str, list[tuple[int, int]]] | None = None
 
     @classmethod
     def build(cls, segments: Sequence[Segment]) -> Index:
@@ -257,45 +247,61 @@ class Index:
         found = self._runs.get(key)
         if found is None:
             texts: list[str] = []
-            lemmas: list[str] = []
             offsets: list[int] = []
             owners: list[int] = []
             for index in segments:
-                seg = self.segments[index]
-                seg_texts = seg.runs(size)
+                seg_texts = self.segments[index].runs(size)
                 if seg_texts:
                     offsets.append(len(texts))
                     owners.append(index)
                     texts.extend(seg_texts)
-                    lemmas.extend(seg.runs(size, lemmas=True))
-            found = self._runs[key] = _Runs(texts, lemmas, offsets, owners)
+            found = self._runs[key] = _Runs(texts, offsets, owners)
         return found
+
+    def inflected(self, phrase: _Phrase) -> list[tuple[int, int]]:
+        """(segment index, first word) of every run whose lemmas are the phrase's."""
+        if self._lemmas is None:
+            self._lemmas = {}
+            for seg in self.segments:
+                for i, word in enumerate(seg.lemmas):
+                    self._lemmas.setdefault(word, []).append((seg.index, i))
+        n = len(phrase.lemmas)
+        return [
+            (index, i)
+            for index, i in self._lemmas.get(phrase.lemmas[0], ())
+            if self.segments[index].lemmas[i : i + n] == phrase.lemmas
+        ]
 
     def find(
         self, phrases: Iterable[str], segments: Sequence[int], start: float, end: float
     ) -> list[Hit]:
         """Every match of any of ``phrases`` in ``segments`` that overlaps [start, end]:
         at most one per segment (the best, then the earliest), in time order."""
+        chosen = tuple(segments)
+        members = frozenset(chosen)
         by_size: dict[int, list[_Phrase]] = {}
+        # (phrase, segment index, first word, words, score, exact)
+        found: list[tuple[_Phrase, int, int, int, float, bool]] = []
         for phrase in _phrases(tuple(phrases)):
             n = len(phrase.tokens)
             for size in (n, n - 1, n + 1):
                 if size >= 1:
                     by_size.setdefault(size, []).append(phrase)
-        chosen = tuple(segments)
-        best: dict[int, Hit] = {}
+            for index, first in self.inflected(phrase):
+                if index in members:
+                    heard = " ".join(self.segments[index].tokens[first : first + n])
+                    found.append((phrase, index, first, n, _similarity(phrase, heard), True))
         for size in sorted(by_size):
             runs = self.runs(chosen, size)
             if not runs.texts:
                 continue
             group = by_size[size]
-            found: list[tuple[_Phrase, int, float, bool]] = []
-            for phrase in group:
-                for k in runs.exact(phrase):
-                    heard = runs.texts[k]
-                    spelled = heard.replace(" ", "") == phrase.squashed
-                    score = 100.0 if spelled else fuzz.ratio(phrase.norm, heard)
-                    found.append((phrase, k, score, True))
+            short = [p for p in group if p.exact]
+            if short:
+                table = runs.squashed()
+                for phrase in short:
+                    for k in table.get(phrase.squashed, ()):
+                        found.append((phrase, *runs.owner(k), size, 100.0, True))
             fuzzy = [p for p in group if not p.exact]
             if fuzzy:
                 scores = process.cdist(
@@ -308,25 +314,27 @@ class Index:
                 )
                 rows, cols = np.nonzero(scores)
                 for row, k in zip(rows.tolist(), cols.tolist(), strict=True):
-                    found.append((fuzzy[row], k, float(scores[row, k]), False))
-            for phrase, k, score, exact in found:
-                index, first = runs.owner(k)
-                seg = self.segments[index]
-                if not exact and not phrase.heard_in(seg.tokens[first : first + size]):
-                    continue
-                hit = Hit(
-                    segment=index,
-                    start=seg.times[first][0],
-                    end=seg.times[first + size - 1][1],
-                    heard=runs.texts[k],
-                    target=phrase.text,
-                    score=round(score, 1),
-                )
-                if hit.end < start or hit.start > end:
-                    continue
-                held = best.get(index)
-                if held is None or (hit.score, -hit.start) > (held.score, -held.start):
-                    best[index] = hit
+                    score = float(scores[row, k])
+                    found.append((fuzzy[row], *runs.owner(k), size, score, False))
+        best: dict[int, Hit] = {}
+        for phrase, index, first, size, score, exact in found:
+            seg = self.segments[index]
+            words = seg.tokens[first : first + size]
+            if not exact and not phrase.heard_in(words):
+                continue
+            hit = Hit(
+                segment=index,
+                start=seg.times[first][0],
+                end=seg.times[first + size - 1][1],
+                heard=" ".join(words),
+                target=phrase.text,
+                score=round(score, 1),
+            )
+            if hit.end < start or hit.start > end:
+                continue
+            held = best.get(index)
+            if held is None or (hit.score, -hit.start) > (held.score, -held.start):
+                best[index] = hit
         return sorted(best.values(), key=lambda h: (h.start, h.segment))
 
     def search(
@@ -357,8 +365,8 @@ def _phrase(text: str) -> _Phrase:
         text=text,
         norm=norm,
         squashed=norm.replace(" ", ""),
-        lemmas="".join(lemma(t) for t in tokens),
         tokens=tokens,
+        lemmas=[lemma(t) for t in tokens],
         short=tuple(_glued(tokens, i) for i, t in enumerate(tokens) if len(t) <= SHORT_WORD),
         negations=NEGATIONS.intersection(tokens),
         exact=len(norm) < EXACT_BELOW,
@@ -373,6 +381,11 @@ def _glued(tokens: tuple[str, ...], i: int) -> frozenset[str]:
     if i + 1 < len(tokens):
         forms.add(tokens[i] + tokens[i + 1])
     return frozenset(forms)
+
+
+def _similarity(phrase: _Phrase, heard: str) -> float:
+    """100 for the phrase's own words, else how close an inflected form is (for the detail)."""
+    return 100.0 if heard == phrase.norm else fuzz.ratio(phrase.norm, heard)
 
 
 def _phrases(texts: tuple[str, ...]) -> list[_Phrase]:
