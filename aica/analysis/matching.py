@@ -7,31 +7,32 @@ lowercase, ``ё`` -> ``е``, English contractions spelled out (``I've`` -> ``i h
 us``; another ``'s`` just loses its apostrophe: ``name's`` -> ``names``), other apostrophes
 dropped, every other run of non-letters/digits a single space.
 
-Inflection, gluing and splitting (exact rules, score 100 when the spelling is the phrase's):
-a run of ``n - 1``, ``n`` or ``n + 1`` words matches a phrase of ``n`` words when, spaces
-ignored, it spells the phrase ("выполучите" is "вы получите", "good bye" is "goodbye"), or
-its words' dictionary forms (:mod:`aica.analysis.lemmas`) spell the phrase's ("тупая" is
-"тупой", "refunds" is "refund", "сами виноваты" is "сам виноват").
+Inflection (:meth:`Index.inflected`): a run of ``n`` words matches a phrase of ``n`` words
+when their dictionary forms (:mod:`aica.analysis.lemmas`) are the phrase's: "тупая" is
+"тупой", "сами виноваты" is "сам виноват", "refunds" is "refund"; "вас посадили" is not "вас
+посадят" (a verb keeps its tense). The score is the similarity of the words as heard, so the
+analyzer shows what was said next to the phrase.
 
-The fuzzy rule (:func:`Index.find`), for what the recogniser misheard a little: a phrase of
-``n`` words is compared with every run of ``n - 1``, ``n`` and ``n + 1`` consecutive words
-inside one segment (so a word the recogniser dropped, added or split still lines up). A run
-matches when
+The fuzzy rule (:meth:`Index.find`), for what the recogniser misheard, glued or split: a
+phrase of ``n`` words is compared with every run of ``n - 1``, ``n`` and ``n + 1``
+consecutive words inside one segment (so a word the recogniser dropped, added, glued or split
+still lines up). A run matches when
 
 1. its similarity to the phrase is at least :data:`FUZZY_THRESHOLD` (rapidfuzz ``fuzz.ratio``,
    the normalised Indel similarity of the two strings, 0-100),
 2. every short word of the phrase (:data:`SHORT_WORD` letters or fewer: ``a``, ``my``,
    ``not``, ``за``) occurs in the run exactly, alone or glued to its neighbour in the phrase
-   ("выполучите скидку"): long words may be misheard a little, the short ones that flip a
-   meaning may not ("not my problem" is not "not a problem", "слушаю нас" is not "слушаю
-   вас"), and
+   ("выполучите" for "вы получите", 95.2): long words may be misheard a little, the short
+   ones that flip a meaning may not ("not my problem" is not "not a problem", "слушаю нас" is
+   not "слушаю вас", and so neither is "слушаю пас"), and
 3. the run holds no negation (:data:`NEGATIONS`) the phrase lacks ("you will not receive" is
-   not "you will receive", "деньги не вернутся" is not "деньги вернутся").
+   not "you will receive", 88.9; "деньги не вернутся" is not "деньги вернутся", 90.9).
 
-A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") has no
-fuzzy match, only the exact ones. So "thank you for coling" matches "thank you for calling"
-(92.7) while "thank you for holding" (85.7) and "how can we help" (the short "i" is missing)
-do not.
+A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") is not
+compared fuzzily: it matches by its lemmas, or spelled exactly with the spaces between its
+words ignored ("good bye" is "goodbye"). So "thank you for coling" matches "thank you for
+calling" (92.7) while "thank you for holding" (85.7) and "how can we help" (the short "i" is
+missing) do not.
 
 Regex criteria search each segment's text (whitespace collapsed, ``ё`` read as ``е``,
 case-insensitive).
