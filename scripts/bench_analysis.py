@@ -1,14 +1,16 @@
+# ruff: noqa: RUF001  (Russian call lines)
 """Benchmark the built-in analyzer (``aica.analysis.analyze``).
 
 Run from the repository root::
 
     .venv/bin/python scripts/bench_analysis.py                 # 10-minute call, 3 s a profile
     .venv/bin/python scripts/bench_analysis.py --minutes 30 --seconds 5
+    .venv/bin/python scripts/bench_analysis.py --language ru --stored 0  # Russian, no database
 
 Part 1 (:func:`part_engine`): one synthetic stereo transcript of ``--minutes`` minutes
 (:func:`synthetic_transcript`: agent and customer turns alternating, realistic call-centre
-sentences, word timestamps at about 150 words a minute, a few overlaps and pauses; the same
-every run), analysed with each built-in profile over and over for ``--seconds`` seconds in this
+sentences in English or, with ``--language ru``, Russian, word timestamps at about 150 words a
+minute, a few overlaps and pauses; the same every run), analysed with each built-in profile over and over for ``--seconds`` seconds in this
 process, after one warm-up analysis (which is also checked to give the same result twice).
 Reported: analyses per second, milliseconds per analysis (mean), the real-time factor (seconds
 of call analysed per wall-clock second) and the transcript's size. One thread, so on a shared
@@ -36,7 +38,7 @@ from _bench_common import DEFAULT_ADMIN_DSN, markdown_table
 from aica.analysis import BUILTIN, analyze
 from aica.transcript import Segment, Transcript, Word
 
-AGENT_LINES = [
+ENGLISH_AGENT = [
     "Good morning, thank you for calling Northwind support, my name is {name}.",
     "How can I help you today?",
     "Let me check your account, it will take a moment.",
@@ -52,7 +54,7 @@ AGENT_LINES = [
     "Is there anything else I can help you with today?",
     "Thank you for your patience, have a great day.",
 ]
-CUSTOMER_LINES = [
+ENGLISH_CUSTOMER = [
     "Hi {name}, I was charged twice for my order of {item}.",
     "I have been waiting since {day} and nothing arrived in {city}.",
     "Sure, it is {name} at example dot com.",
@@ -64,40 +66,81 @@ CUSTOMER_LINES = [
     "No, that is all for today.",
     "Could you send me a receipt for the {k} dollars as well?",
 ]
-NAMES = ["Sarah", "Daniel", "Elena", "Marcus", "Priya", "Tom", "Olivia", "Victor"]
-CITIES = ["Boston", "Denver", "Chicago", "Seattle", "Phoenix", "Atlanta", "Dallas", "Austin"]
-ITEMS = ["a printer", "two monitors", "a router", "a desk lamp", "three headsets", "a tablet"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-TEAMS = ["billing", "shipping", "returns", "warranty"]
-TOPICS = ["late deliveries", "duplicate charges", "password resets", "damaged boxes"]
+ENGLISH_FILLERS = {
+    "name": ["Sarah", "Daniel", "Elena", "Marcus", "Priya", "Tom", "Olivia", "Victor"],
+    "city": ["Boston", "Denver", "Chicago", "Seattle", "Phoenix", "Atlanta", "Dallas", "Austin"],
+    "item": ["a printer", "two monitors", "a router", "a desk lamp", "three headsets", "a tablet"],
+    "day": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+    "team": ["billing", "shipping", "returns", "warranty"],
+    "topic": ["late deliveries", "duplicate charges", "password resets", "damaged boxes"],
+}
+RUSSIAN_AGENT = [
+    "Добрый день, спасибо за звонок в поддержку Нордвинд, меня зовут {name}.",
+    "Чем могу помочь?",
+    "Сейчас проверю ваш аккаунт, это займет минуту.",
+    "Я вижу заказ, который вы оформили в {day}: {item}.",
+    "Извините за неудобства с {topic}.",
+    "Подтвердите, пожалуйста, адрес почты в аккаунте.",
+    "Я оформила возврат {k} рублей за второй платеж.",
+    "Вы получите письмо с подтверждением в течение {k} минут.",
+    "Я обновила адрес доставки на {city}, как вы просили.",
+    "Это решает ваш вопрос?",
+    "Понимаю, давайте посмотрим записи отдела {team}.",
+    "Замена отправится со склада в городе {city} в {day}.",
+    "Остались ли у вас вопросы?",
+    "Спасибо за ожидание, всего доброго.",
+]
+RUSSIAN_CUSTOMER = [
+    "Здравствуйте, {name}, с меня дважды списали деньги за заказ.",
+    "Я жду с понедельника, а в городе {city} так ничего и не получила.",
+    "Да, это {name} собака пример точка ру.",
+    "На странице отслеживания посылка застряла в городе {city}.",
+    "Подскажите, когда доставят заказ?",
+    "Я уже звонила в отдел {team} на прошлой неделе по поводу {topic}.",
+    "Хорошо, меня это устраивает.",
+    "Да, это решает проблему, большое спасибо.",
+    "Нет, на сегодня это все.",
+    "Пришлите мне, пожалуйста, чек на {k} рублей.",
+]
+RUSSIAN_FILLERS = {
+    "name": ["Анна", "Дмитрий", "Елена", "Максим", "Ольга", "Игорь", "Светлана", "Виктор"],
+    "city": ["Москва", "Казань", "Самара", "Пермь", "Тула", "Омск", "Томск", "Сочи"],
+    "item": ["принтер", "два монитора", "роутер", "настольная лампа", "гарнитура", "планшет"],
+    "day": ["понедельник", "вторник", "среду", "четверг", "пятницу", "субботу"],
+    "team": ["оплаты", "доставки", "возвратов", "гарантии"],
+    "topic": ["задержками доставки", "двойными списаниями", "сбросом пароля", "мятыми коробками"],
+}
+SCRIPTS = {
+    "en": (ENGLISH_AGENT, ENGLISH_CUSTOMER, ENGLISH_FILLERS),
+    "ru": (RUSSIAN_AGENT, RUSSIAN_CUSTOMER, RUSSIAN_FILLERS),
+}
+"""Per language: the agent's lines, the customer's lines, and what fills their blanks."""
+
 WPM = 150.0
 
 
-def _sentence(rng: random.Random, template: str) -> str:
+def _sentence(rng: random.Random, template: str, fillers: dict[str, list[str]]) -> str:
     return template.format(
-        name=rng.choice(NAMES),
-        city=rng.choice(CITIES),
-        item=rng.choice(ITEMS),
-        day=rng.choice(DAYS),
-        team=rng.choice(TEAMS),
-        topic=rng.choice(TOPICS),
-        k=rng.randint(2, 90),
+        **{key: rng.choice(values) for key, values in fillers.items()}, k=rng.randint(2, 90)
     )
 
 
-def synthetic_transcript(minutes: float = 10.0, seed: int = 7) -> Transcript:
+def synthetic_transcript(minutes: float = 10.0, seed: int = 7, language: str = "en") -> Transcript:
     """A stereo call of ``minutes`` minutes: alternating turns, timed words (deterministic)."""
+    agent_lines, customer_lines, fillers = SCRIPTS[language]
     rng = random.Random(seed)
     total = minutes * 60.0
     segments: list[Segment] = []
     t, speaker = 0.6, "agent"
     turn = 0
     while True:
-        lines = AGENT_LINES if speaker == "agent" else CUSTOMER_LINES
+        lines = agent_lines if speaker == "agent" else customer_lines
         if turn == 0:
-            text = _sentence(rng, AGENT_LINES[0]) + " " + AGENT_LINES[1]
+            text = _sentence(rng, agent_lines[0], fillers) + " " + agent_lines[1]
         else:
-            text = " ".join(_sentence(rng, rng.choice(lines)) for _ in range(rng.randint(1, 2)))
+            text = " ".join(
+                _sentence(rng, rng.choice(lines), fillers) for _ in range(rng.randint(1, 2))
+            )
         raw = text.split()
         per_word = 60.0 / (WPM * rng.uniform(0.85, 1.2))
         if t + len(raw) * per_word > total - 0.5:
@@ -124,7 +167,7 @@ def synthetic_transcript(minutes: float = 10.0, seed: int = 7) -> Transcript:
         turn += 1
     segments.sort(key=lambda s: (s.start, s.channel))
     return Transcript(
-        language="en",
+        language=language,
         duration=round(total, 3),
         channels=2,
         text=" ".join(s.text for s in segments),
@@ -146,9 +189,11 @@ class Row:
 
 def part_engine(args: argparse.Namespace) -> list[Row]:
     """Part 1: the analyzer alone, on one synthetic transcript, per built-in profile."""
-    transcript = synthetic_transcript(args.minutes)
+    transcript = synthetic_transcript(args.minutes, language=args.language)
     words = sum(len(s.words) for s in transcript.segments)
-    note = f"{args.minutes:g} min, {len(transcript.segments)} segments, {words} words"
+    note = (
+        f"{args.minutes:g} min {args.language}, {len(transcript.segments)} segments, {words} words"
+    )
     rows = []
     for key, profile in BUILTIN.items():
         first = analyze(transcript, profile)  # warm-up (caches, imports)
@@ -262,6 +307,7 @@ def print_table(rows: list[Row]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="synthetic call length")
+    parser.add_argument("--language", choices=sorted(SCRIPTS), default="en", help="of the call")
     parser.add_argument("--seconds", type=float, default=3.0, help="time per profile")
     parser.add_argument("--stored", type=int, default=10_000, help="transcripts to re-analyze")
     parser.add_argument("--stored-minutes", type=float, default=3.0, help="their length")

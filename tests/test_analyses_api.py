@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian lines)
 """Analyses through the API: seed shapes, re-analysis, annotations, reviews, disputes, stats."""
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ GOOD_CALL = [
     (12.5, 17.0, "agent", "I have processed your refund, it will arrive in three days."),
     (17.5, 19.0, "customer", "Great, thank you so much."),
     (19.5, 23.0, "agent", "Is there anything else I can help you with? Have a great day."),
+]
+RUDE_RUSSIAN_CALL = [
+    (0.5, 3.5, "agent", "Здравствуйте, меня зовут Анна, чем могу помочь?"),
+    (4.0, 8.0, "customer", "Я уже третий раз звоню, деньги так и не пришли."),
+    (8.5, 12.0, "agent", "Вы что, тупая? Выполучите их завтра."),
+    (12.5, 15.0, "agent", "Всего доброго."),
 ]
 
 
@@ -68,6 +75,7 @@ async def transcribed_record(
     *,
     agent_name: str = "John Smith",
     lines: list[tuple[float, float, str, str]] = GOOD_CALL,
+    language: str = "en",
 ) -> Record:
     record = await Record.create(
         org_id=org_id,
@@ -76,11 +84,11 @@ async def transcribed_record(
         agent_name=agent_name,
         duration=lines[-1][1] + 1,
         channels=2,
-        language="en",
+        language=language,
     )
     await Transcript.create(
         record_id=record.id,
-        language="en",
+        language=language,
         text=" ".join(line[3] for line in lines),
         segments=segments(lines),
     )
@@ -173,6 +181,24 @@ async def test_agents_see_only_their_own_calls_analyses(
     assert [a["id"] for a in listed.json()["data"]] == [mine.id]
     hidden = await client.get(f"/api/v1/analyses/{other.id}", headers=ann.headers)
     assert_rest_error(hidden, 404, "NOT_FOUND")
+
+
+async def test_a_call_is_scored_in_the_language_it_is_in_with_inflected_phrases_heard(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # an English call a "ru" project labelled Russian scores as it does labelled English
+    english = await analyzed(tenant, language="ru")
+    assert english.result["language"] == "en"
+    assert english.categories == (await analyzed(tenant)).categories
+    assert english.categories["greeting"] == 100
+    # a Russian call: "Выполучите" glued, "тупая" inflected (the profile lists "тупой")
+    russian = await analyzed(tenant, language="ru", lines=RUDE_RUSSIAN_CALL)
+    by_key = {c["key"]: c for c in russian.result["criteria"]}
+    assert by_key["resolve"]["passed"] is True
+    assert by_key["courteous"]["passed"] is False
+    assert "тупая" in by_key["courteous"]["detail"]
+    shown = await client.get(f"/api/v1/analyses/{russian.id}", headers=tenant.headers)
+    assert shown.json()["data"]["complianceStatus"] == "failed"
 
 
 # --- re-analysis ------------------------------------------------------------------------------

@@ -581,6 +581,36 @@ def test_the_language_argument_picks_the_phrase_set() -> None:
     assert other.categories["greeting"] == 100
 
 
+def test_an_english_call_labelled_russian_is_scored_with_the_english_phrases() -> None:
+    # a project forced to "ru" gets an English call back in English words
+    mislabelled = Transcript(**{**vars(GOOD_CALL), "language": "ru"})
+    result = analyze(mislabelled, BUILTIN["general"])
+    assert result.language == "en"
+    assert result.quality_score == 100.0
+
+
+def test_a_russian_call_labelled_in_a_latin_script_language_is_scored_in_russian() -> None:
+    for label in ("lt", "en"):
+        result = analyze(
+            Transcript(**{**vars(RUSSIAN_CALL), "language": label}), BUILTIN["general"]
+        )
+        assert result.language == "ru", label
+        assert result.categories["greeting"] == 100
+
+
+def test_a_label_of_the_same_script_stands() -> None:
+    # Ukrainian and Russian share letters: the label cannot be second-guessed
+    assert (
+        analyze(Transcript(**{**vars(RUSSIAN_CALL), "language": "uk"}), BUILTIN["general"]).language
+        == "uk"
+    )
+    # a Russian call naming an English product is still Russian
+    quoting = call(
+        seg("agent", 0.0, 4.0, "Здравствуйте, вы звоните в поддержку Acme Cloud."), language="ru"
+    )
+    assert analyze(quoting, BUILTIN["general"]).language == "ru"
+
+
 # --------------------------------------------------------------------------------------------
 # Summary, JSON, determinism
 # --------------------------------------------------------------------------------------------

@@ -40,8 +40,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal, cast
 
+from aica.analysis.language import base_code, spoken_language
 from aica.analysis.matching import Hit, Index, compile_pattern
 from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
 from aica.analysis.profiles import Category, Criterion, Profile
@@ -185,12 +187,15 @@ class _Outcome:
 class _Call:
     """One transcript, prepared once for every criterion of an analysis."""
 
-    def __init__(self, transcript: Transcript, language: str) -> None:
+    def __init__(self, transcript: Transcript, language: str | None) -> None:
         self.transcript = transcript
         self.segments = transcript.segments
-        self.language = language
         self.mono = is_mono(self.segments)
         self.index = Index.build(self.segments)
+        words = chain.from_iterable(s.tokens for s in self.index.segments)
+        self.language = (
+            base_code(language) if language else spoken_language(transcript.language, words)
+        )
         self.silent = not any(s.tokens for s in self.index.segments)
         last_speech = max((s.end for s in self.segments), default=0.0)
         self.duration = max(transcript.duration, last_speech)
@@ -232,11 +237,12 @@ def analyze(
 ) -> AnalysisResult:
     """Score ``transcript`` against ``profile`` (see the module doc).
 
-    ``language`` picks the phrase sets (default: the transcript's language; ``en-US`` reads
-    as ``en``); a criterion without a set for it listens for all of its phrases.
+    ``language`` picks the phrase sets (``en-US`` reads as ``en``); by default, the language
+    the call is in (:func:`~aica.analysis.language.spoken_language`: the transcript's label,
+    unless its text is written in another script). A criterion without a set for that
+    language listens for all of its phrases.
     """
-    code = _language(language or transcript.language)
-    call = _Call(transcript, code)
+    call = _Call(transcript, language)
 
     outcomes: list[tuple[Category, Criterion, _Outcome]] = [
         (category, criterion, _judge(call, criterion))
@@ -299,7 +305,7 @@ def analyze(
 
     return AnalysisResult(
         profile=profile.key,
-        language=code,
+        language=call.language,
         quality_score=quality,
         categories=categories,
         compliance_status=status,
@@ -308,10 +314,6 @@ def analyze(
         criteria=results,
         metrics=call.metrics,
     )
-
-
-def _language(code: str) -> str:
-    return code.strip().lower().replace("_", "-").split("-")[0] or "en"
 
 
 def _round_half_up(value: float) -> int:

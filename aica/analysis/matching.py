@@ -7,20 +7,32 @@ lowercase, ``ё`` -> ``е``, English contractions spelled out (``I've`` -> ``i h
 us``; another ``'s`` just loses its apostrophe: ``name's`` -> ``names``), other apostrophes
 dropped, every other run of non-letters/digits a single space.
 
-The fuzzy rule (:func:`Index.find`): a phrase of ``n`` words is compared with every run of
-``n - 1``, ``n`` and ``n + 1`` consecutive words inside one segment (so a word the recogniser
-dropped, added or split still lines up). A run matches when
+Inflection (:meth:`Index.inflected`): a run of ``n`` words matches a phrase of ``n`` words
+when their dictionary forms (:mod:`aica.analysis.lemmas`) are the phrase's: "тупая" is
+"тупой", "сами виноваты" is "сам виноват", "refunds" is "refund"; "вас посадили" is not "вас
+посадят" (a verb keeps its tense). The score is the similarity of the words as heard, so the
+analyzer shows what was said next to the phrase.
+
+The fuzzy rule (:meth:`Index.find`), for what the recogniser misheard, glued or split: a
+phrase of ``n`` words is compared with every run of ``n - 1``, ``n`` and ``n + 1``
+consecutive words inside one segment (so a word the recogniser dropped, added, glued or split
+still lines up). A run matches when
 
 1. its similarity to the phrase is at least :data:`FUZZY_THRESHOLD` (rapidfuzz ``fuzz.ratio``,
-   the normalised Indel similarity of the two strings, 0-100), and
+   the normalised Indel similarity of the two strings, 0-100),
 2. every short word of the phrase (:data:`SHORT_WORD` letters or fewer: ``a``, ``my``,
-   ``not``, ``за``) occurs in the run exactly: long words may be misheard a little, the short
-   ones that flip a meaning may not ("not my problem" is not "not a problem").
+   ``not``, ``за``) occurs in the run exactly, alone or glued to its neighbour in the phrase
+   ("выполучите" for "вы получите", 95.2): long words may be misheard a little, the short
+   ones that flip a meaning may not ("not my problem" is not "not a problem", "слушаю нас" is
+   not "слушаю вас", and so neither is "слушаю пас"), and
+3. the run holds no negation (:data:`NEGATIONS`) the phrase lacks ("you will not receive" is
+   not "you will receive", 88.9; "деньги не вернутся" is not "деньги вернутся", 90.9).
 
-A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") must match
-exactly, ignoring the spaces between its words ("good bye" is "goodbye"). So "thank you for
-coling" matches "thank you for calling" (92.7) while "thank you for holding" (85.7) and
-"how can we help" (the short "i" is missing) do not.
+A phrase shorter than :data:`EXACT_BELOW` characters ("hello", "shut up", "идиот") is not
+compared fuzzily: it matches by its lemmas, or spelled exactly with the spaces between its
+words ignored ("good bye" is "goodbye"). So "thank you for coling" matches "thank you for
+calling" (92.7) while "thank you for holding" (85.7) and "how can we help" (the short "i" is
+missing) do not.
 
 Regex criteria search each segment's text (whitespace collapsed, ``ё`` read as ``е``,
 case-insensitive).
@@ -41,11 +53,13 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from aica.analysis.lemmas import lemma
 from aica.transcript import Segment
 
 FUZZY_THRESHOLD = 88.0
 SHORT_WORD = 3
 EXACT_BELOW = 8
+NEGATIONS = frozenset(["not", "no", "never", "не", "нет", "ни", "никогда"])
 
 _APOSTROPHES = re.compile(r"['’ʼ`´‘]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -122,6 +136,8 @@ class _Seg:
     end: float
     speaker: str
     tokens: list[str]
+    lemmas: list[str]
+    """The dictionary form of each token."""
     times: list[tuple[float, float]]
     source: Segment
     _regex: tuple[str, list[tuple[int, int, float, float]]] | None = None
@@ -167,8 +183,17 @@ class _Phrase:
     norm: str
     squashed: str
     tokens: tuple[str, ...]
-    short: frozenset[str]
+    lemmas: list[str]
+    short: tuple[frozenset[str], ...]
+    """Each short word's accepted spellings: alone, or glued to a neighbour."""
+    negations: frozenset[str]
     exact: bool
+
+    def heard_in(self, run: Sequence[str]) -> bool:
+        """Whether a fuzzily similar run keeps the short words and adds no negation."""
+        return all(any(form in run for form in forms) for forms in self.short) and not any(
+            word in NEGATIONS and word not in self.negations for word in run
+        )
 
 
 @dataclass(slots=True)
@@ -203,6 +228,7 @@ class Index:
 
     segments: list[_Seg]
     _runs: dict[tuple[tuple[int, ...], int], _Runs] = field(default_factory=dict)
+    _lemmas: dict[str, list[tuple[int, int]]] | None = None
 
     @classmethod
     def build(cls, segments: Sequence[Segment]) -> Index:
@@ -233,30 +259,50 @@ class Index:
             found = self._runs[key] = _Runs(texts, offsets, owners)
         return found
 
+    def inflected(self, phrase: _Phrase) -> list[tuple[int, int]]:
+        """(segment index, first word) of every run whose lemmas are the phrase's."""
+        if self._lemmas is None:
+            self._lemmas = {}
+            for seg in self.segments:
+                for i, word in enumerate(seg.lemmas):
+                    self._lemmas.setdefault(word, []).append((seg.index, i))
+        n = len(phrase.lemmas)
+        return [
+            (index, i)
+            for index, i in self._lemmas.get(phrase.lemmas[0], ())
+            if self.segments[index].lemmas[i : i + n] == phrase.lemmas
+        ]
+
     def find(
         self, phrases: Iterable[str], segments: Sequence[int], start: float, end: float
     ) -> list[Hit]:
         """Every match of any of ``phrases`` in ``segments`` that overlaps [start, end]:
         at most one per segment (the best, then the earliest), in time order."""
+        chosen = tuple(segments)
+        members = frozenset(chosen)
         by_size: dict[int, list[_Phrase]] = {}
+        # (phrase, segment index, first word, words, score, exact)
+        found: list[tuple[_Phrase, int, int, int, float, bool]] = []
         for phrase in _phrases(tuple(phrases)):
             n = len(phrase.tokens)
             for size in (n, n - 1, n + 1):
                 if size >= 1:
                     by_size.setdefault(size, []).append(phrase)
-        chosen = tuple(segments)
-        best: dict[int, Hit] = {}
+            for index, first in self.inflected(phrase):
+                if index in members:
+                    heard = " ".join(self.segments[index].tokens[first : first + n])
+                    found.append((phrase, index, first, n, _similarity(phrase, heard), True))
         for size in sorted(by_size):
             runs = self.runs(chosen, size)
             if not runs.texts:
                 continue
             group = by_size[size]
-            found: list[tuple[_Phrase, int, float]] = []
-            exact = [p for p in group if p.exact]
-            if exact:
+            short = [p for p in group if p.exact]
+            if short:
                 table = runs.squashed()
-                for phrase in exact:
-                    found.extend((phrase, k, 100.0) for k in table.get(phrase.squashed, ()))
+                for phrase in short:
+                    for k in table.get(phrase.squashed, ()):
+                        found.append((phrase, *runs.owner(k), size, 100.0, True))
             fuzzy = [p for p in group if not p.exact]
             if fuzzy:
                 scores = process.cdist(
@@ -269,25 +315,27 @@ class Index:
                 )
                 rows, cols = np.nonzero(scores)
                 for row, k in zip(rows.tolist(), cols.tolist(), strict=True):
-                    found.append((fuzzy[row], k, float(scores[row, k])))
-            for phrase, k, score in found:
-                index, first = runs.owner(k)
-                seg = self.segments[index]
-                if not phrase.exact and not phrase.short.issubset(seg.tokens[first : first + size]):
-                    continue
-                hit = Hit(
-                    segment=index,
-                    start=seg.times[first][0],
-                    end=seg.times[first + size - 1][1],
-                    heard=runs.texts[k],
-                    target=phrase.text,
-                    score=round(score, 1),
-                )
-                if hit.end < start or hit.start > end:
-                    continue
-                held = best.get(index)
-                if held is None or (hit.score, -hit.start) > (held.score, -held.start):
-                    best[index] = hit
+                    score = float(scores[row, k])
+                    found.append((fuzzy[row], *runs.owner(k), size, score, False))
+        best: dict[int, Hit] = {}
+        for phrase, index, first, size, score, exact in found:
+            seg = self.segments[index]
+            words = seg.tokens[first : first + size]
+            if not exact and not phrase.heard_in(words):
+                continue
+            hit = Hit(
+                segment=index,
+                start=seg.times[first][0],
+                end=seg.times[first + size - 1][1],
+                heard=" ".join(words),
+                target=phrase.text,
+                score=round(score, 1),
+            )
+            if hit.end < start or hit.start > end:
+                continue
+            held = best.get(index)
+            if held is None or (hit.score, -hit.start) > (held.score, -held.start):
+                best[index] = hit
         return sorted(best.values(), key=lambda h: (h.start, h.segment))
 
     def search(
@@ -319,9 +367,26 @@ def _phrase(text: str) -> _Phrase:
         norm=norm,
         squashed=norm.replace(" ", ""),
         tokens=tokens,
-        short=frozenset(t for t in tokens if len(t) <= SHORT_WORD),
+        lemmas=[lemma(t) for t in tokens],
+        short=tuple(_glued(tokens, i) for i, t in enumerate(tokens) if len(t) <= SHORT_WORD),
+        negations=NEGATIONS.intersection(tokens),
         exact=len(norm) < EXACT_BELOW,
     )
+
+
+def _glued(tokens: tuple[str, ...], i: int) -> frozenset[str]:
+    """Word ``i`` alone, or run together with the word before or after it."""
+    forms = {tokens[i]}
+    if i > 0:
+        forms.add(tokens[i - 1] + tokens[i])
+    if i + 1 < len(tokens):
+        forms.add(tokens[i] + tokens[i + 1])
+    return frozenset(forms)
+
+
+def _similarity(phrase: _Phrase, heard: str) -> float:
+    """100 for the phrase's own words, else how close an inflected form is (for the detail)."""
+    return 100.0 if heard == phrase.norm else fuzz.ratio(phrase.norm, heard)
 
 
 def _phrases(texts: tuple[str, ...]) -> list[_Phrase]:
@@ -344,7 +409,8 @@ def _prepare(index: int, segment: Segment) -> _Seg:
             (round(segment.start + i * step, 3), round(segment.start + (i + 1) * step, 3))
             for i in range(len(tokens))
         ]
-    return _Seg(index, segment.start, segment.end, segment.speaker, tokens, times, segment)
+    lemmas = [lemma(t) for t in tokens]
+    return _Seg(index, segment.start, segment.end, segment.speaker, tokens, lemmas, times, segment)
 
 
 def _char_times(seg: _Seg, first: int, last: int) -> tuple[float, float]:

@@ -75,7 +75,7 @@ async def score_record(record: Record, profile_key: str) -> tuple[Profile, Analy
             "segments": transcript.segments,
         }
     )
-    result = await asyncio.to_thread(analyze, spoken, profile, language=transcript.language)
+    result = await asyncio.to_thread(analyze, spoken, profile)
     return profile, result
 
 
