@@ -7,6 +7,7 @@ Firings go to the suite's SMTP server (``mailbox``), to webhook receivers on 127
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,7 +26,7 @@ from tests.conftest import (
     make_project,
     upload,
 )
-from tests.http_fixtures import audio_host, serving
+from tests.http_fixtures import Receiver, audio_host, serving
 from tests.ws import subscriptions
 
 BAD_CALL = "The weather was cold and the train was late again this morning."
@@ -323,7 +324,7 @@ async def missing_audio(audio: AudioFactory) -> AsyncIterator[str]:
         yield f"{host}/files/gone.wav"
 
 
-async def test_a_failed_record_fires_a_status_rule(
+async def test_a_failed_record_fires_a_status_rule_and_its_webhooks(
     client: httpx.AsyncClient, tenant: Tenant, missing_audio: str
 ) -> None:
     project = await make_project(tenant.org_id)
@@ -331,9 +332,20 @@ async def test_a_failed_record_fires_a_status_rule(
     rule = await create_rule(
         client, tenant, seed_rule(project.id, condition=condition, actions=["webhook"])
     )
-    body = {"projectId": project.id, "audioUrl": missing_audio, "externalId": "lost-1"}
-    created = await client.post("/api/v1/records/ingest", json=body, headers=tenant.headers)
-    record = await finished(client, tenant, created.json()["data"]["id"])
+    hook = Receiver()
+    async with serving(hook.app()) as url:
+        events = ["record.failed", "alert.triggered"]
+        endpoint = await client.post(
+            "/api/v1/webhooks",
+            json={"url": f"{url}/hook", "events": events},
+            headers=tenant.headers,
+        )
+        hook.secret = endpoint.json()["data"]["secret"]
+        body = {"projectId": project.id, "audioUrl": missing_audio, "externalId": "lost-1"}
+        created = await client.post("/api/v1/records/ingest", json=body, headers=tenant.headers)
+        record = await finished(client, tenant, created.json()["data"]["id"])
+        await hook.until(lambda: len(hook.answered) == 2)
+
     assert record["status"] == "failed"
     [firing] = await firings(client, tenant, rule["id"])
     assert (firing["recordId"], firing["value"], firing["analysisId"]) == (
@@ -341,6 +353,12 @@ async def test_a_failed_record_fires_a_status_rule(
         "failed",
         None,
     )
+    assert firing["actions"] == {"webhook": "queued"}
+    sent = {json.loads(r["body"])["event"]: json.loads(r["body"])["data"] for r in hook.received}
+    assert sent["record.failed"]["id"] == record["id"]
+    assert "404" in sent["record.failed"]["error"]
+    assert sent["alert.triggered"]["id"] == firing["id"]
+    assert all(r["valid"] for r in hook.received)
 
 
 async def test_agents_cannot_follow_alerts_and_other_orgs_cannot_follow_ours(

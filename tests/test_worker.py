@@ -52,6 +52,11 @@ subscription Completed($projectId: ID!) {
   recordCompleted(projectId: $projectId) { id status }
 }
 """
+ALERTED = """
+subscription Alerted($projectId: ID!) {
+  alertTriggered(projectId: $projectId) { ruleId recordId }
+}
+"""
 
 
 @dataclass
@@ -316,15 +321,26 @@ async def test_a_recording_that_kills_its_worker_every_time_ends_failed(
     assert row["transcripts"] == 0
 
 
-async def test_completion_by_a_worker_process_reaches_a_subscriber_on_the_api_process(
+async def test_completion_and_alerts_by_a_worker_process_reach_subscribers_on_the_api_process(
     stack: Stack, api: httpx.AsyncClient, speech: Path, tmp_path: Path
 ) -> None:
     project = await api.post("/api/v1/projects", json={"name": "live"})
     project_id = project.json()["data"]["id"]
+    every_call = {"field": "qualityScore", "operator": "lte", "value": 100}
+    rule = await api.post(
+        "/api/v1/alerts",
+        json={
+            "name": "all",
+            "projectId": project_id,
+            "condition": every_call,
+            "actions": ["webhook"],
+        },
+    )
     worker = start_aica(stack.env, tmp_path / "w.log", "worker")
     try:
         async with subscriptions(stack.base_url, f"Bearer {stack.token}", stack.org_id) as live:
             await live.subscribe(COMPLETED, {"projectId": project_id})
+            await live.subscribe(ALERTED, {"projectId": project_id})
             await asyncio.sleep(0.3)
             content = await asyncio.to_thread(speech.read_bytes)
             response = await api.post(
@@ -333,10 +349,16 @@ async def test_completion_by_a_worker_process_reaches_a_subscriber_on_the_api_pr
                 data={"projectId": project_id},
             )
             record_id = response.json()["data"]["id"]
-            event = await live.until(lambda p: "recordCompleted" in p["data"])
+            seen: dict[str, Any] = {}
+            while len(seen) < 2:  # the two arrive on separate Redis subscriptions
+                seen.update((await live.until(lambda p: bool(p["data"])))["data"])
     finally:
         stop(worker)
-    assert event["data"]["recordCompleted"] == {"id": record_id, "status": "completed"}
+    assert seen["recordCompleted"] == {"id": record_id, "status": "completed"}
+    assert seen["alertTriggered"] == {
+        "ruleId": rule.json()["data"]["id"],
+        "recordId": record_id,
+    }
 
 
 async def test_aica_upload_sends_files_and_waits_for_their_transcripts(
