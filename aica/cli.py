@@ -8,6 +8,8 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -20,13 +22,15 @@ from tortoise import Tortoise
 from aica import db
 from aica.config import Settings
 from aica.errors import AicaError
-from aica.models import TokenKind, User
+from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
-from aica.services import auth, orgs
+from aica.services import auth, billing, orgs
 
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+credits_app = typer.Typer(help="Prepaid credits of an organization.", no_args_is_help=True)
+app.add_typer(credits_app, name="credits")
 
 T = TypeVar("T")
 
@@ -219,6 +223,60 @@ def token_create(
         return raw
 
     typer.echo(_run_with_db(Settings(), create))
+
+
+@credits_app.command("grant")
+def credits_grant(
+    org_id: Annotated[str, typer.Argument(help="The organization (org_...).")],
+    amount: Annotated[str, typer.Argument(help="In the billing currency, e.g. 100 or 99.50.")],
+    expires: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Unusable from this day on (UTC)."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Why it was granted.")] = "",
+    source: Annotated[CreditSource, typer.Option(help="purchase, promo or manual.")] = (
+        CreditSource.manual
+    ),
+) -> None:
+    """Add credit to an organization; usage draws from the grant that expires first."""
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise _fail(f"not an amount: {amount!r}") from None
+
+    async def add() -> str:
+        granted = await billing.grant(
+            org_id, value, source=source, note=note, expires=expires.date() if expires else None
+        )
+        return f"{granted.id}\t{billing.money(granted.amount)}"
+
+    typer.echo(_run_with_db(Settings(), add))
+
+
+@credits_app.command("list")
+def credits_list(
+    org_id: Annotated[str, typer.Argument(help="The organization (org_...).")],
+) -> None:
+    """Print an organization's grants: id, amount, remaining, source, expiry, note."""
+
+    async def grants() -> list[str]:
+        return [
+            "\t".join(
+                [
+                    g.id,
+                    str(billing.money(g.amount)),
+                    str(billing.money(g.remaining)),
+                    str(g.source),
+                    g.expires_at.date().isoformat() if g.expires_at else "-",
+                    "expired" if billing.expired(g) else "usable",
+                    g.note,
+                ]
+            )
+            for g in await billing.list_grants(org_id)
+        ]
+
+    for line in _run_with_db(Settings(), grants):
+        typer.echo(line)
 
 
 @app.command("export-schema")

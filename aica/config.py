@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -93,6 +94,14 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "AICA <aica@localhost>"
+
+    billing_rate_per_minute: Decimal = Field(default=Decimal(1) / Decimal(30), ge=0)
+    """What a processed minute costs an org that has no rate of its own (1/30 currency unit:
+    the seed's 3825 minutes cost 127.5)."""
+    billing_reanalysis_rate_per_minute: Decimal = Field(default=Decimal(0), ge=0)
+    billing_rounding: Literal["second", "minute"] = "second"
+    """``second``: a call's exact length is billed; ``minute``: each call is rounded up to
+    whole minutes."""
 
     @property
     def embedded(self) -> bool:

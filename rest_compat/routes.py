@@ -193,6 +193,26 @@ ROUTES: tuple[RestRoute, ...] = (
     RestRoute(
         "DELETE", "/alerts/{id}", "DeleteAlertRule", Shape.EMPTY, 204, summary="Delete alert rule"
     ),
+    RestRoute(
+        "GET",
+        "/billing/summary/{orgId}",
+        "GetBillingSummary",
+        summary="Usage summary (current period)",
+    ),
+    RestRoute("GET", "/billing/usage/{orgId}", "GetBillingUsage", summary="Detailed usage metrics"),
+    RestRoute(
+        "GET",
+        "/billing/credits/{orgId}",
+        "GetBillingCredits",
+        summary="Credits list and balances",
+    ),
+    RestRoute(
+        "PATCH",
+        "/billing/budget/{orgId}",
+        "UpdateBudget",
+        body_variable="input",
+        summary="Update budget limit",
+    ),
     # Beside the seed: outgoing webhooks (record.completed, alert.triggered, ...).
     RestRoute(
         "GET", "/webhooks", "ListWebhookEndpoints", Shape.LIST, summary="List webhook endpoints"

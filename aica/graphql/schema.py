@@ -22,6 +22,7 @@ from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.scalars import SCALARS
 from aica.graphql.types.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
+from aica.graphql.types.billing import BillingMutations, BillingQueries
 from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
@@ -48,6 +49,7 @@ class Query(
     StatsQueries,
     AlertQueries,
     WebhookQueries,
+    BillingQueries,
 ):
     pass
 
@@ -64,6 +66,7 @@ class Mutation(
     AnalysisMutations,
     AlertMutations,
     WebhookMutations,
+    BillingMutations,
 ):
     pass
 

@@ -10,6 +10,15 @@ from aica.models.analyses import (
     Review,
     ReviewStatus,
 )
+from aica.models.billing import (
+    BillingSettings,
+    BudgetNotice,
+    CreditDraw,
+    CreditGrant,
+    CreditSource,
+    UsageEvent,
+    UsageKind,
+)
 from aica.models.integrations import Bitrix24Connection, MissedCalls
 from aica.models.orgs import Membership, Org, Role, Token, TokenKind, User
 from aica.models.projects import Project
@@ -23,8 +32,13 @@ __all__ = [
     "Analysis",
     "AnalysisProfile",
     "Annotation",
+    "BillingSettings",
     "Bitrix24Connection",
+    "BudgetNotice",
     "ComplianceStatus",
+    "CreditDraw",
+    "CreditGrant",
+    "CreditSource",
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",
@@ -43,6 +57,8 @@ __all__ = [
     "Token",
     "TokenKind",
     "Transcript",
+    "UsageEvent",
+    "UsageKind",
     "User",
     "WebhookEndpoint",
 ]

@@ -36,6 +36,7 @@ class Stage(StrEnum):
     downloading = "downloading"
     transcribing = "transcribing"
     analyzing = "analyzing"
+    metering = "metering"
     alerting = "alerting"
     indexing = "indexing"
 

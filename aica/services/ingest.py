@@ -13,6 +13,7 @@ from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster
 from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.queue import enqueue_record
+from aica.services import billing
 from aica.services.access import Actor
 from aica.services.projects import get_project
 from aica.services.records import announce
@@ -81,6 +82,7 @@ async def create_once(events: Broadcaster, record: Record) -> Record:
     found = await existing()
     if found is not None:
         return found
+    await billing.check_can_spend(record.org_id)
     try:
         async with in_transaction() as connection:
             await record.save(using_db=connection)

@@ -18,12 +18,15 @@ RECORD_COMPLETED = "record.completed"
 RECORD_FAILED = "record.failed"
 ANALYSIS_COMPLETED = "analysis.completed"
 ALERT_TRIGGERED = "alert.triggered"
-EVENTS = (RECORD_COMPLETED, RECORD_FAILED, ANALYSIS_COMPLETED, ALERT_TRIGGERED)
+BUDGET_THRESHOLD = "budget.threshold"
+EVENTS = (RECORD_COMPLETED, RECORD_FAILED, ANALYSIS_COMPLETED, ALERT_TRIGGERED, BUDGET_THRESHOLD)
 
 
-async def queue_webhooks(org_id: str, project_id: str, event: str, data: dict[str, Any]) -> int:
+async def queue_webhooks(
+    org_id: str, project_id: str | None, event: str, data: dict[str, Any]
+) -> int:
     """A delivery to each enabled endpoint of the org (or of this project) that takes
-    ``event``; how many."""
+    ``event``; how many. An event of no project (``None``) goes to org-wide endpoints."""
     endpoints = await WebhookEndpoint.filter(org_id=org_id, enabled=True)
     chosen = [e for e in endpoints if event in e.events and e.project_id in (None, project_id)]
     for endpoint in chosen:

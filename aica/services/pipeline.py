@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
-from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage
+from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage, UsageKind
 from aica.runtime import Runtime
-from aica.services import alerts, analyses, outbox, recordings, transcripts
+from aica.services import alerts, analyses, billing, outbox, recordings, transcripts
 from aica.services.access import Actor
 from aica.services.records import announce
 from aica.services.timerange import utc_iso
@@ -171,6 +171,18 @@ async def analyze(run: StageRun) -> None:
         )
 
 
+async def meter(run: StageRun) -> None:
+    """The record's audio, once; a re-analysis is metered apart, at its own rate."""
+    if run.job:
+        kind, key = UsageKind.processing, f"{run.record.id}:processing"
+    elif run.analysis is not None:
+        kind, key = UsageKind.reanalysis, f"{run.analysis.id}:reanalysis"
+    else:
+        return
+    async with run.finishing():
+        await billing.meter(run.runtime.settings, run.record, kind, key)
+
+
 async def alert(run: StageRun) -> None:
     """Judge the alert rules on the analysis just made (a resumed job: the record's current)."""
     analysis = run.analysis or await Analysis.get_or_none(pk=run.record.analysis_id or "")
@@ -185,6 +197,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
     StageSpec(Stage.transcribing, 90, transcribe),
     StageSpec(Stage.analyzing, 10, analyze),
+    StageSpec(Stage.metering, 0, meter),
     StageSpec(Stage.alerting, 0, alert),
 )
 """The record job's stages in order. Add a stage here (and its name to ``Stage``)."""

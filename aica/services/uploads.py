@@ -14,6 +14,7 @@ from aica.errors import BadInput, Conflict
 from aica.events import Broadcaster
 from aica.models import Record, RecordSource, Role
 from aica.queue import enqueue_record
+from aica.services import billing
 from aica.services.access import Actor
 from aica.services.projects import get_project
 from aica.services.records import announce
@@ -61,6 +62,7 @@ async def check_can_upload(actor: Actor, project_id: str) -> None:
     """Cheap checks before any byte is stored."""
     require_uploader(actor)
     await get_project(actor, project_id)
+    await billing.check_can_spend(actor.org_id)
 
 
 async def create_from_upload(
