@@ -33,14 +33,10 @@ class Context:
 
     async def principal(self) -> auth.Principal:
         if self._principal is None:
-            self._principal = await auth.authenticate(self._bearer())
+            self._principal = await auth.authenticate(self.bearer_token())
         return self._principal
 
-    async def invitee(self) -> auth.Principal:
-        """The caller of acceptInvite, by an invitation token only."""
-        return await auth.authenticate(self._bearer(), invite=True)
-
-    def _bearer(self) -> str:
+    def bearer_token(self) -> str:
         if not self.authorization:
             raise Unauthenticated("Missing bearer token")
         return self.authorization

@@ -10,7 +10,7 @@ from aica.models.analyses import (
     ReviewStatus,
 )
 from aica.models.integrations import Bitrix24Connection, MissedCalls
-from aica.models.orgs import Membership, Org, Role, Token, TokenKind, User
+from aica.models.orgs import Invitation, Membership, Org, Role, Token, TokenKind, User
 from aica.models.projects import Project
 from aica.models.records import Record, RecordSource, RecordStatus, Stage
 from aica.models.transcripts import Transcript
@@ -22,6 +22,7 @@ __all__ = [
     "Bitrix24Connection",
     "ComplianceStatus",
     "Dispute",
+    "Invitation",
     "Membership",
     "MissedCalls",
     "Org",
