@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from aica.config import Settings
-from aica.errors import BadInput, Unauthenticated
+from aica.errors import AicaError, BadInput, Unauthenticated
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -53,6 +53,17 @@ class Context:
                 )
             self._actor = await auth.actor_for(principal, org_id)
         return self._actor
+
+    async def actor_now(self) -> Actor:
+        """The caller as the database says now: a socket lives for hours, through token
+        revocation, removal from the org and role changes (two indexed reads)."""
+        self._principal = self._actor = None
+        return await self.actor()
+
+    async def close_socket(self, error: AicaError) -> None:
+        """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""
+        if isinstance(self.request, WebSocket):
+            await self.request.close(code=4403, reason=error.message[:120])
 
     @property
     def settings(self) -> Settings:

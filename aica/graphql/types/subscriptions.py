@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from aica.errors import NotFound
+from aica.errors import Forbidden, NotFound, Unauthenticated
 from aica.events import project_channel
 from aica.graphql.context import Info
 from aica.graphql.dataloaders import Loaders
@@ -22,8 +22,14 @@ async def _record_events(
     async for message in info.context.runtime.events.subscribe(project_channel(project_id)):
         if completed_only and message.get("event") != "completed":
             continue
-        # The connection's context lives for hours: each event reads through new loaders.
+        # The connection's context lives for hours: each event reads through new loaders,
+        # as the caller the database knows now (revoked, removed: the socket closes).
         info.context.loaders = Loaders()
+        try:
+            actor = await info.context.actor_now()
+        except (Unauthenticated, Forbidden) as exc:
+            await info.context.close_socket(exc)
+            return
         try:
             record = await records.get_record(actor, str(message.get("recordId")))
         except NotFound:
