@@ -384,3 +384,29 @@ async def test_a_bitrix24_event_that_is_not_an_object_is_bad_input(
 ) -> None:
     body = await gql(client, f"mutation {{ ingestBitrix24Event(event: {event}) {{ id }} }}")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_phone_in_ingest_metadata_reaches_agents_only_masked(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """As on upload, the metadata keys that are record columns move to their columns."""
+    agent = await tenant.add(Role.agent, agent_name="Ann")
+    project = await make_project(tenant.org_id)
+    body = generic(
+        project.id,
+        agentName="Ann",
+        customerPhone=None,
+        metadata={"customerPhone": "+15557654321", "queue": "billing"},
+    )
+    response = await client.post("/api/v1/records/ingest", json=body, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    record_id = response.json()["data"]["id"]
+
+    query = "query R($id: ID!) { record(id: $id) { customerPhone agentName metadata } }"
+    seen = (await gql(client, query, {"id": record_id}, agent.headers))["data"]["record"]
+
+    assert seen["metadata"] == {"queue": "billing"}
+    assert seen["agentName"] == "Ann"
+    assert seen["customerPhone"] != "+15557654321"
+    assert seen["customerPhone"].endswith("4321")
+    assert (await Record.get(pk=record_id)).customer_phone == "+15557654321"
