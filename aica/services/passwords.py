@@ -33,18 +33,17 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Always costs one argon2 verification, so no answer is faster for a missing account."""
-    candidate = password_hash or _dummy_hash()
-    matches = await asyncio.get_running_loop().run_in_executor(
-        _pool, _verify, candidate, password[:MAX_LENGTH]
-    )
-    return matches and password_hash is not None
+    if len(password) > MAX_LENGTH:  # never a stored password: refused at the same cost
+        password_hash, password = None, password[:MAX_LENGTH]
+    return await asyncio.get_running_loop().run_in_executor(_pool, _verify, password_hash, password)
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        matches = _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and password_hash is not None
 
 
 @functools.cache
