@@ -13,12 +13,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Membership',
             name='pending',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='User',
             name='failed_logins',
-            field=fields.SmallIntField(default=0),
+            field=fields.SmallIntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='User',

@@ -63,7 +63,7 @@ class User(Model):
     email = fields.CharField(max_length=320, unique=True)
     name = fields.CharField(max_length=200, default="")
     password_hash = fields.CharField(max_length=200, null=True)
-    failed_logins = fields.SmallIntField(default=0)
+    failed_logins = fields.SmallIntField(default=0, db_default=0)
     """Wrong passwords since the last right one; they set ``login_blocked_until``."""
     login_blocked_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -84,7 +84,7 @@ class Membership(Model):
     agent_name = fields.CharField(max_length=200, null=True)
     """Links an agent member to the records where they are the agent."""
     agent_external_id = fields.CharField(max_length=200, null=True)
-    pending = fields.BooleanField(default=False)
+    pending = fields.BooleanField(default=False, db_default=False)
     """Invited but not accepted yet: the member is listed and managed, but grants nothing."""
     created_at = fields.DatetimeField(auto_now_add=True)
 
