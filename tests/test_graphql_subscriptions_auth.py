@@ -26,6 +26,10 @@ TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 LEGACY_WS = Subprotocol("graphql-ws")
 PROJECTS = "query Projects { projects { total items { name } } }"
 REMOVE_USER = "mutation RemoveUser($id: ID!) { removeUser(id: $id) { id } }"
+REVOKE_TOKEN = "mutation Revoke($id: ID!) { revokeApiToken(id: $id) { id } }"
+UPDATE_USER = (
+    "mutation U($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }"
+)
 TIMEOUT = 5
 
 
@@ -206,8 +210,14 @@ async def redis_server(base_url: str, database_url: str) -> AsyncIterator[str]:
 
 
 async def subscribed_supervisor_loses_access(
-    redis_server: str, tenant: Tenant, lose: Callable[[Member], Awaitable[None]]
+    redis_server: str,
+    tenant: Tenant,
+    lose: Callable[[Member], Awaitable[None]],
+    *,
+    then_publish: bool = True,
 ) -> tuple[dict[str, Any] | int, dict[str, Any] | int]:
+    """A supervisor's socket gets one event, then ``lose`` runs; what does the socket do
+    next (with another record event published, or with none)?"""
     supervisor = await tenant.add(Role.supervisor)
     project = await conftest.make_project(tenant.org_id)
     record = await conftest.make_record(project, customer_phone="+15550001111")
@@ -216,6 +226,9 @@ async def subscribed_supervisor_loses_access(
     async def publish() -> None:
         event = {"event": "updated", "recordId": record.id}
         await redis.publish(f"aica:{project_channel(project.id)}", json.dumps(event))
+
+    async def nothing() -> None:
+        return None
 
     try:
         async with open_ws(redis_server) as ws:
@@ -232,7 +245,7 @@ async def subscribed_supervisor_loses_access(
             )
             before = await next_or_close(ws, publish)
             await lose(supervisor)
-            after = await next_or_close(ws, publish)
+            after = await next_or_close(ws, publish if then_publish else nothing)
     finally:
         await redis.aclose()
     return before, after
@@ -263,3 +276,50 @@ async def test_a_removed_member_stops_receiving_events(
 
     assert isinstance(before, dict)
     assert after == 4403, "a removed member still receives events"
+
+
+async def test_revoking_a_token_closes_its_socket_without_waiting_for_an_event(
+    redis_server: str, tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(base_url=redis_server) as api:
+
+        async def revoke(member: Member) -> None:
+            listed = await gql(api, "query { apiTokens { id } }", headers=member.headers)
+            for token in listed["data"]["apiTokens"]:
+                await gql(api, REVOKE_TOKEN, {"id": token["id"]}, member.headers)
+
+        _, after = await subscribed_supervisor_loses_access(
+            redis_server, tenant, revoke, then_publish=False
+        )
+
+    assert after == 4403
+
+
+async def test_removing_a_member_closes_their_socket_without_waiting_for_an_event(
+    redis_server: str, tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(base_url=redis_server) as api:
+
+        async def remove(member: Member) -> None:
+            await gql(api, REMOVE_USER, {"id": member.user_id}, tenant.headers)
+
+        _, after = await subscribed_supervisor_loses_access(
+            redis_server, tenant, remove, then_publish=False
+        )
+
+    assert after == 4403
+
+
+async def test_a_supervisor_demoted_to_agent_gets_masked_phones_on_the_open_socket(
+    redis_server: str, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def demote(member: Member) -> None:
+        variables = {"id": member.user_id, "input": {"role": "agent", "agentName": "John Smith"}}
+        body = await gql(client, UPDATE_USER, variables, tenant.headers)
+        assert "errors" not in body, body
+
+    before, after = await subscribed_supervisor_loses_access(redis_server, tenant, demote)
+
+    assert isinstance(before, dict) and isinstance(after, dict)
+    assert before["data"]["recordUpdated"]["customerPhone"] == "+15550001111"
+    assert after["data"]["recordUpdated"]["customerPhone"] != "+15550001111"

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 
 from aica.config import Settings
 from aica.errors import AicaError, BadInput, Unauthenticated
+from aica.events import ACCESS_CHANGED, access_channel, publish_safely
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -59,6 +60,10 @@ class Context:
         revocation, removal from the org and role changes (two indexed reads)."""
         self._principal = self._actor = None
         return await self.actor()
+
+    async def access_changed(self, user_id: str) -> None:
+        """Live sockets of ``user_id`` re-check their caller now, not at their next event."""
+        await publish_safely(self.runtime.events, access_channel(user_id), ACCESS_CHANGED)
 
     async def close_socket(self, error: AicaError) -> None:
         """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""

@@ -174,12 +174,15 @@ class UserMutations:
             agent_name=input.agent_name,
             agent_external_id=input.agent_external_id,
         )
+        await info.context.access_changed(id)
         return User.from_member(member)
 
     @strawberry.mutation(description="Remove a member from the organization.")
     async def remove_user(self, info: Info, id: strawberry.ID) -> User:
         actor = await info.context.actor()
-        return User.from_member(await users.remove_member(actor, id))
+        member = await users.remove_member(actor, id)
+        await info.context.access_changed(id)
+        return User.from_member(member)
 
     @strawberry.mutation
     async def create_api_token(
@@ -203,4 +206,6 @@ class UserMutations:
     @strawberry.mutation
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiToken:
         principal = await info.context.principal()
-        return ApiToken.from_model(await auth.revoke_token(principal, id))
+        token = await auth.revoke_token(principal, id)
+        await info.context.access_changed(principal.user_id)
+        return ApiToken.from_model(token)
