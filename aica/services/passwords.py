@@ -2,13 +2,16 @@
 
 An argon2 hash costs tens of milliseconds of CPU by design: on the event loop, ten
 concurrent logins would stall every other request; in an unbounded pool, a login flood
-would take every core. Two threads keep logins flowing while leaving the loop alone.
+would take every core. Each hash runs ``parallelism`` threads (lanes), so the pool runs
+as many hashes at once as fill half the cores (at least one): the other half stays free
+for everyone else's requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,7 +25,10 @@ MAX_LENGTH = 1024
 """Longer passwords only cost hashing time."""
 
 _hasher = PasswordHasher()
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+_pool = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 1) // (2 * _hasher.parallelism)),
+    thread_name_prefix="argon2",
+)
 
 
 async def hash_password(password: str) -> str:
