@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from aica.config import Settings
 from aica.db import tortoise_config
+from aica.graphql.context import bearer
 from aica.graphql.schema import build_schema
 from aica.graphql.view import GraphQLView, context_for
 from aica.jobs.record import Pipeline
@@ -27,6 +28,7 @@ from aica.jobs.worker import consumers
 from aica.observability import RequestContextMiddleware, metrics
 from aica.ratelimit import MemoryCounter, RateLimiter, RateLimitMiddleware, RedisCounter
 from aica.runtime import Runtime
+from aica.services import auth
 from rest_compat import create_rest_app
 
 
@@ -43,6 +45,11 @@ class BodyLimit:
         await limited(scope, receive, send)
 
 
+async def _token_in_force(authorization: bytes) -> bool:
+    raw = bearer(authorization.decode("latin-1"))
+    return raw is not None and await auth.is_live(raw)
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """``database_url`` is resolved by the caller (the CLI starts the embedded server)."""
     runtime = Runtime.from_settings(settings)
@@ -51,7 +58,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     graphql = GraphQLView(schema, runtime)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     counter = RedisCounter(redis) if redis else MemoryCounter()
-    limiter = RateLimiter(counter, settings.rate_limit_per_minute)
+    limiter = RateLimiter(counter, settings.rate_limit_per_minute, _token_in_force)
 
     async def build_rest_context(request: Request) -> Any:
         return context_for(runtime, request, None)

@@ -1,4 +1,5 @@
-"""The ``aica`` command: serve | worker | migrate | bootstrap | token | export-schema | upload."""
+"""The ``aica`` command: serve | worker | migrate | bootstrap | token | user | export-schema |
+upload."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ from aica.config import Settings
 from aica.errors import AicaError
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
-from aica.services import auth, billing, orgs
+from aica.services import auth, billing, orgs, users
 
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 credits_app = typer.Typer(help="Prepaid credits of an organization.", no_args_is_help=True)
 app.add_typer(credits_app, name="credits")
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 T = TypeVar("T")
 
@@ -277,6 +280,25 @@ def credits_list(
 
     for line in _run_with_db(Settings(), grants):
         typer.echo(line)
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Option(help="The account's email.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password; otherwise prompted for, or read from stdin."),
+    ] = None,
+) -> None:
+    """Set an account's password (there is no e-mail reset yet); revokes all its tokens."""
+    if password is None:
+        password = (
+            typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+            if sys.stdin.isatty()
+            else sys.stdin.readline().rstrip("\r\n")
+        )
+    user = _run_with_db(Settings(), lambda: users.set_password(email, password))
+    typer.echo(f"password set for {user.email}; its tokens are revoked")
 
 
 @app.command("export-schema")

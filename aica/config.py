@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     log_json: bool = True
 
     rate_limit_per_minute: int = Field(default=200, ge=0)
-    """Requests a minute per token (or per client address when anonymous); 0 disables."""
+    """Requests a minute per token in force (else per client address); 0 disables."""
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=2000, ge=10)
     max_query_aliases: int = Field(default=30, ge=1)

@@ -25,7 +25,7 @@ _QUEUE_SIZE = 256
 class Broadcaster(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
 
-    def subscribe(self, channel: str) -> AsyncIterator[Message]: ...
+    def subscribe(self, *channels: str) -> AsyncIterator[Message]: ...
 
     async def close(self) -> None: ...
 
@@ -42,16 +42,18 @@ class LocalBroadcaster:
                 queue.get_nowait()
             queue.put_nowait(message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[Message]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[Message]:
         queue: asyncio.Queue[Message] = asyncio.Queue(_QUEUE_SIZE)
-        self._subscribers[channel].add(queue)
+        for channel in channels:
+            self._subscribers[channel].add(queue)
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._subscribers[channel].discard(queue)
-            if not self._subscribers[channel]:
-                del self._subscribers[channel]
+            for channel in channels:
+                self._subscribers[channel].discard(queue)
+                if not self._subscribers[channel]:
+                    del self._subscribers[channel]
 
     async def close(self) -> None:
         self._subscribers.clear()
@@ -66,9 +68,9 @@ class RedisBroadcaster:
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(f"aica:{channel}", json.dumps(message))
 
-    async def subscribe(self, channel: str) -> AsyncIterator[Message]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[Message]:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(f"aica:{channel}")
+        await pubsub.subscribe(*(f"aica:{channel}" for channel in channels))
         try:
             async for raw in pubsub.listen():
                 if raw.get("type") == "message":
@@ -94,6 +96,14 @@ def project_channel(project_id: str) -> str:
 
 def alert_channel(project_id: str) -> str:
     return f"alerts:{project_id}"
+
+
+def access_channel(user_id: str) -> str:
+    """Told when a user's access may have shrunk (token revoked, removed, role changed)."""
+    return f"access:{user_id}"
+
+
+ACCESS_CHANGED: Message = {"event": "access"}
 
 
 async def publish_safely(broadcaster: Broadcaster, channel: str, message: Message) -> None:

@@ -1,10 +1,15 @@
-"""Fixed-window request limits per token (or per client address), in Redis when configured."""
+"""Fixed-window request limits per token (or per client address), in Redis when configured.
+
+A token earns a budget of its own only once it is known to be in force: made-up tokens
+spend the anonymous budget of their address.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,8 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WINDOW_SECONDS = 60
 ADDRESS_FACTOR = 20
-"""One address may spend this many tokens' budgets a minute: made-up tokens, each with a
-fresh budget of its own, cannot lift the limit from one client without bound."""
+"""One address may spend this many tokens' budgets a minute, however many real tokens it
+holds."""
+
+TokenCheck = Callable[[bytes], Awaitable[bool]]
+"""Whether an ``Authorization`` header carries a token in force."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +66,10 @@ class RedisCounter:
 
 
 class RateLimiter:
-    def __init__(self, counter: Counter, per_minute: int) -> None:
+    def __init__(self, counter: Counter, per_minute: int, token_in_force: TokenCheck) -> None:
         self.counter = counter
         self.per_minute = per_minute
+        self.token_in_force = token_in_force
 
     async def check(self, key: str, limit: int | None = None) -> Verdict:
         limit = self.per_minute if limit is None else limit
@@ -71,10 +80,10 @@ class RateLimiter:
         return Verdict(count <= limit, max(0, limit - count), retry_after)
 
     async def check_request(self, scope: Scope) -> Verdict:
-        """Per token (or per address when anonymous), and a wider cap per address."""
+        """Per token in force (or per address otherwise), and a wider cap per address."""
         address = _address(scope)
         auth = dict(scope["headers"]).get(b"authorization", b"")
-        if not auth:
+        if not auth or not await self.token_in_force(auth):
             return await self.check("a:" + address)
         verdict = await self.check("t:" + hashlib.sha256(auth).hexdigest()[:32])
         if verdict.allowed:

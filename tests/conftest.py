@@ -34,7 +34,7 @@ from aiosmtpd.controller import Controller
 from aica import db
 from aica.app import create_app
 from aica.config import Settings
-from aica.models import Project, Record, Role, TokenKind
+from aica.models import Membership, Project, Record, Role, TokenKind
 from aica.services import auth, orgs, users
 from aica.services.access import Actor
 
@@ -194,6 +194,8 @@ class Tenant:
         actor = Actor(self.owner.user_id, self.org_id, Role.owner)
         email = f"{role.value}-{secrets.token_hex(4)}@example.com"
         invitation = await users.invite(actor, email, role, agent_name=agent_name)
+        # Accepted as acceptInvite would, without an argon2 hash per fixture member.
+        await Membership.filter(pk=invitation.membership.pk).update(pending=False)
         token, _ = await auth.issue_token(invitation.membership.user_id, TokenKind.personal)
         member = Member(invitation.membership.user_id, token, self.org_id, role)
         self.members.append(member)

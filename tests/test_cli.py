@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from aica.config import Settings
-from tests.conftest import Tenant, free_port, gql
+from aica.services import orgs
+from tests.conftest import Tenant, error_code, free_port, gql
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = "query { orgs { id name } }"
@@ -46,18 +47,19 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def aica(env: dict[str, str], *args: str) -> Ran:
+async def aica(env: dict[str, str], *args: str, stdin: str | None = None) -> Ran:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "aica.cli",
         *args,
         env=env,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    sent = stdin.encode() if stdin is not None else None
+    stdout, stderr = await asyncio.wait_for(process.communicate(sent), timeout=120)
     assert process.returncode is not None
     return Ran(process.returncode, stdout.decode(), stderr.decode())
 
@@ -69,7 +71,7 @@ def email() -> str:
 async def test_help_lists_the_commands(cli_env: dict[str, str]) -> None:
     ran = await aica(cli_env, "--help")
     assert ran.returncode == 0, ran.stderr
-    for command in ("serve", "migrate", "bootstrap", "token", "export-schema"):
+    for command in ("serve", "migrate", "bootstrap", "token", "user", "export-schema"):
         assert command in ran.stdout
 
 
@@ -176,3 +178,41 @@ def test_readme_documents_every_setting() -> None:
     settings = {name.upper() for name in Settings.model_fields}
     assert settings - documented == set(), "add these to README.md's Settings table"
     assert documented - settings == set(), "remove these from README.md's Settings table"
+
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token }
+}
+"""
+
+
+async def test_set_password_from_stdin_replaces_the_password_and_revokes_old_tokens(
+    cli_env: dict[str, str], client: httpx.AsyncClient
+) -> None:
+    owner = email()
+    created = await orgs.bootstrap("Reset", owner, password="known-to-someone")
+
+    ran = await aica(cli_env, "user", "set-password", "--email", owner, stdin="fresh-password\n")
+
+    assert ran.returncode == 0, ran.stderr
+    new = await gql(client, LOGIN, {"email": owner, "password": "fresh-password"})
+    old = await gql(client, LOGIN, {"email": owner, "password": "known-to-someone"})
+    stale = await gql(client, ORGS, headers={"Authorization": f"Bearer {created.token}"})
+    assert new["data"]["login"]["token"]
+    assert error_code(old) == error_code(stale) == "UNAUTHENTICATED"
+
+
+async def test_set_password_refuses_an_unknown_account_and_a_short_password(
+    cli_env: dict[str, str],
+) -> None:
+    unknown = await aica(
+        cli_env, "user", "set-password", "--email", email(), "--password", "x" * 12
+    )
+    owner = email()
+    await orgs.bootstrap("Short", owner)
+    short = await aica(cli_env, "user", "set-password", "--email", owner, "--password", "short")
+
+    assert (unknown.returncode, short.returncode) == (1, 1)
+    assert "User not found" in unknown.stderr
+    assert "at least" in short.stderr or "characters" in short.stderr

@@ -94,7 +94,20 @@ async def test_too_large_download_stops_at_the_limit_and_leaves_nothing(
 
 
 @pytest.mark.parametrize(
-    "address", ["64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::ffff:10.0.0.1", "169.254.169.254"]
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",
+        "2002:7f00:1::",
+        "::ffff:10.0.0.1",
+        "169.254.169.254",
+        "::127.0.0.1",
+        "::ffff:0:127.0.0.1",
+        "::ffff:0:10.1.2.3",
+        "64:ff9b:1::7f00:1",
+        "64:ff9b:1:7f00:1::",
+        "2606:4700:1:2:0:5efe:192.168.1.1",
+        "2606:4700:1:2:200:5efe:127.0.0.1",
+    ],
 )
 def test_addresses_that_carry_a_private_ipv4_are_not_public(address: str) -> None:
     assert not AddressPolicy().permits(ip_address(address))
@@ -103,3 +116,5 @@ def test_addresses_that_carry_a_private_ipv4_are_not_public(address: str) -> Non
 def test_public_addresses_are_permitted() -> None:
     assert AddressPolicy().permits(ip_address("8.8.8.8"))
     assert AddressPolicy().permits(ip_address("2606:4700::1111"))
+    assert AddressPolicy().permits(ip_address("::ffff:0:8.8.8.8")), "by its IPv4: public"
+    assert AddressPolicy().permits(ip_address("64:ff9b::808:808"))

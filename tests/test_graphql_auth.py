@@ -361,29 +361,67 @@ async def test_accepting_an_invite_needs_a_token(client: httpx.AsyncClient) -> N
     assert error_code(body) == "UNAUTHENTICATED"
 
 
-async def test_inviting_a_user_who_has_a_password_returns_no_invite_token(
+async def test_inviting_answers_alike_whether_or_not_the_address_has_an_account(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    email = unique_email("haspw")
-    await orgs.bootstrap("Elsewhere", email, password="already-set-password")
+    known = unique_email("haspw")
+    await orgs.bootstrap("Elsewhere", known, password="already-set-password")
+    await User.filter(email=known).update(name="Private Name")
+    query = INVITE_USER.replace("{ id email role }", "{ email name role }")
 
+    answers = [
+        (await gql(client, query, {"input": {"email": email}}, tenant.headers))["data"]
+        for email in (known, unique_email("fresh"))
+    ]
+
+    for answer in answers:
+        invitation = answer["inviteUser"]
+        assert invitation["inviteToken"].startswith("aica_it_")
+        assert (invitation["user"]["name"], invitation["user"]["role"]) == ("", "agent")
+
+
+async def test_an_account_joins_another_org_only_by_accepting_its_invitation(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    email = unique_email("member-elsewhere")
+    elsewhere = await orgs.bootstrap("Elsewhere", email, password="their-own-password")
     invited = await gql(client, INVITE_USER, {"input": {"email": email}}, tenant.headers)
+    invite_token = invited["data"]["inviteUser"]["inviteToken"]
 
-    assert invited["data"]["inviteUser"]["inviteToken"] is None
+    before = await gql(client, PROJECTS, headers=bearer(elsewhere.token, tenant.org_id))
+    by_token_alone = await gql(
+        client, ACCEPT_INVITE, {"password": "chosen-by-the-admin"}, bearer(invite_token)
+    )
+    with_their_password = await gql(
+        client, ACCEPT_INVITE, {"password": "their-own-password"}, bearer(invite_token)
+    )
+    after = await gql(client, PROJECTS, headers=bearer(elsewhere.token, tenant.org_id))
+
+    assert error_code(before) == "FORBIDDEN", "a pending invitation grants nothing"
+    assert error_code(by_token_alone) == "UNAUTHENTICATED"
+    assert with_their_password["data"] == {"acceptInvite": True}
+    assert "errors" not in after
+    hijack = await gql(client, LOGIN, {"email": email, "password": "chosen-by-the-admin"})
+    assert error_code(hijack) == "UNAUTHENTICATED"
 
 
-async def test_an_invitation_held_by_one_org_cannot_take_over_an_account_another_org_joined(
+async def test_another_orgs_invitation_leaves_a_pending_one_usable_and_grants_nothing(
     client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    """Org B invites first and keeps the token; org A invites the same address; B's token
-    must no longer set the password (else B's admin could log in and act in A)."""
+    """B invites first and keeps its token; A inviting the same address must neither spend
+    B's invitation nor let B's token holder act in A."""
     email = unique_email("shared")
     by_b = await gql(client, INVITE_USER, {"input": {"email": email}}, other_tenant.headers)
     b_token = by_b["data"]["inviteUser"]["inviteToken"]
     by_a = await gql(client, INVITE_USER, {"input": {"email": email}}, tenant.headers)
-    assert by_a["data"]["inviteUser"]["inviteToken"] is None
+    assert by_a["data"]["inviteUser"]["inviteToken"] not in (None, b_token)
 
-    spent = await gql(client, ACCEPT_INVITE, {"password": "attacker-pass"}, bearer(b_token))
+    accepted = await gql(client, ACCEPT_INVITE, {"password": "b-admin-pass"}, bearer(b_token))
+    session = await gql(client, LOGIN, {"email": email, "password": "b-admin-pass"})
 
-    assert error_code(spent) == "UNAUTHENTICATED"
-    assert (await User.get(email=email)).password_hash is None
+    assert accepted["data"] == {"acceptInvite": True}
+    token = session["data"]["login"]["token"]
+    in_b = await gql(client, PROJECTS, headers=bearer(token, other_tenant.org_id))
+    in_a = await gql(client, PROJECTS, headers=bearer(token, tenant.org_id))
+    assert "errors" not in in_b
+    assert error_code(in_a) == "FORBIDDEN"

@@ -5,20 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
-from aica.models import Project
+from aica.events import project_channel
+from aica.models import Project, Role, Token
+from aica.services import auth
 from tests import conftest
-from tests.conftest import Tenant, running_server
+from tests.conftest import Member, Tenant, gql, running_server
 
 TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 LEGACY_WS = Subprotocol("graphql-ws")
 PROJECTS = "query Projects { projects { total items { name } } }"
+REMOVE_USER = "mutation RemoveUser($id: ID!) { removeUser(id: $id) { id } }"
+REVOKE_TOKEN = "mutation Revoke($id: ID!) { revokeApiToken(id: $id) { id } }"
+UPDATE_USER = (
+    "mutation U($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }"
+)
 TIMEOUT = 5
 
 
@@ -163,3 +174,152 @@ async def test_configured_allowed_origin_is_accepted(
         with pytest.raises(InvalidStatus):
             async with open_ws(other, origin="https://evil.example"):
                 pass
+
+
+# --- access lost while subscribed ---------------------------------------------------------
+
+RECORD_UPDATED = """
+subscription Updated($projectId: ID!) { recordUpdated(projectId: $projectId) { id customerPhone } }
+"""
+
+
+async def next_or_close(ws: ClientConnection, publish: Any) -> dict[str, Any] | int:
+    """Publish until the socket answers: a ``next`` payload, or the code it closed with."""
+    try:
+        async with asyncio.timeout(TIMEOUT * 2):
+            while True:
+                await publish()
+                try:
+                    async with asyncio.timeout(0.3):
+                        message: dict[str, Any] = json.loads(await ws.recv())
+                except TimeoutError:
+                    continue
+                assert message["type"] == "next", message
+                return dict(message["payload"])
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None
+        return closed.rcvd.code
+
+
+@pytest.fixture
+async def redis_server(base_url: str, database_url: str) -> AsyncIterator[str]:
+    """A server whose events come through Redis, so this test can publish them."""
+    settings = conftest.make_settings(redis_url=conftest.REDIS_URL)
+    async with running_server(settings, database_url, lifespan="off") as url:
+        yield url
+
+
+async def subscribed_supervisor_loses_access(
+    redis_server: str,
+    tenant: Tenant,
+    lose: Callable[[Member], Awaitable[None]],
+    *,
+    then_publish: bool = True,
+) -> tuple[dict[str, Any] | int, dict[str, Any] | int]:
+    """A supervisor's socket gets one event, then ``lose`` runs; what does the socket do
+    next (with another record event published, or with none)?"""
+    supervisor = await tenant.add(Role.supervisor)
+    project = await conftest.make_project(tenant.org_id)
+    record = await conftest.make_record(project, customer_phone="+15550001111")
+    redis = Redis.from_url(conftest.REDIS_URL)
+
+    async def publish() -> None:
+        event = {"event": "updated", "recordId": record.id}
+        await redis.publish(f"aica:{project_channel(project.id)}", json.dumps(event))
+
+    async def nothing() -> None:
+        return None
+
+    try:
+        async with open_ws(redis_server) as ws:
+            assert (await init(ws, auth_payload(tenant, token=supervisor.token)))[
+                "type"
+            ] == "connection_ack"
+            await send(
+                ws,
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": RECORD_UPDATED, "variables": {"projectId": project.id}},
+                },
+            )
+            before = await next_or_close(ws, publish)
+            await lose(supervisor)
+            after = await next_or_close(ws, publish if then_publish else nothing)
+    finally:
+        await redis.aclose()
+    return before, after
+
+
+async def test_a_revoked_token_stops_its_subscription_and_the_socket_closes(
+    redis_server: str, tenant: Tenant
+) -> None:
+    async def revoke(member: Member) -> None:
+        await Token.filter(token_hash=auth.hash_token(member.token)).update(
+            revoked_at=datetime.now(UTC)
+        )
+
+    before, after = await subscribed_supervisor_loses_access(redis_server, tenant, revoke)
+
+    assert isinstance(before, dict) and before["data"]["recordUpdated"]["customerPhone"]
+    assert after == 4403, "a revoked token still receives events"
+
+
+async def test_a_removed_member_stops_receiving_events(
+    redis_server: str, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def remove(member: Member) -> None:
+        body = await gql(client, REMOVE_USER, {"id": member.user_id}, tenant.headers)
+        assert "errors" not in body, body
+
+    before, after = await subscribed_supervisor_loses_access(redis_server, tenant, remove)
+
+    assert isinstance(before, dict)
+    assert after == 4403, "a removed member still receives events"
+
+
+async def test_revoking_a_token_closes_its_socket_without_waiting_for_an_event(
+    redis_server: str, tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(base_url=redis_server) as api:
+
+        async def revoke(member: Member) -> None:
+            listed = await gql(api, "query { apiTokens { id } }", headers=member.headers)
+            for token in listed["data"]["apiTokens"]:
+                await gql(api, REVOKE_TOKEN, {"id": token["id"]}, member.headers)
+
+        _, after = await subscribed_supervisor_loses_access(
+            redis_server, tenant, revoke, then_publish=False
+        )
+
+    assert after == 4403
+
+
+async def test_removing_a_member_closes_their_socket_without_waiting_for_an_event(
+    redis_server: str, tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(base_url=redis_server) as api:
+
+        async def remove(member: Member) -> None:
+            await gql(api, REMOVE_USER, {"id": member.user_id}, tenant.headers)
+
+        _, after = await subscribed_supervisor_loses_access(
+            redis_server, tenant, remove, then_publish=False
+        )
+
+    assert after == 4403
+
+
+async def test_a_supervisor_demoted_to_agent_gets_masked_phones_on_the_open_socket(
+    redis_server: str, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def demote(member: Member) -> None:
+        variables = {"id": member.user_id, "input": {"role": "agent", "agentName": "John Smith"}}
+        body = await gql(client, UPDATE_USER, variables, tenant.headers)
+        assert "errors" not in body, body
+
+    before, after = await subscribed_supervisor_loses_access(redis_server, tenant, demote)
+
+    assert isinstance(before, dict) and isinstance(after, dict)
+    assert before["data"]["recordUpdated"]["customerPhone"] == "+15550001111"
+    assert after["data"]["recordUpdated"]["customerPhone"] != "+15550001111"

@@ -381,7 +381,11 @@ async def test_a_member_of_both_orgs_acting_in_b_cannot_reach_as_objects(
         client, INVITE_USER, {"input": {"email": email, "role": "admin"}}, org_a.tenant.headers
     )
     user_id = invited["data"]["inviteUser"]["user"]["id"]
-    await gql(client, INVITE_USER, {"input": {"email": email, "role": "admin"}}, b.headers)
+    in_b = await gql(client, INVITE_USER, {"input": {"email": email, "role": "admin"}}, b.headers)
+    for invitation in (invited, in_b):
+        invite_token = invitation["data"]["inviteUser"]["inviteToken"]
+        accept = {"Authorization": f"Bearer {invite_token}"}
+        await gql(client, ACCEPT_INVITE, {"password": "both-orgs-password"}, accept)
     token, _ = await auth.issue_token(user_id, TokenKind.personal)
     headers = {"Authorization": f"Bearer {token}", "X-Selected-Org-ID": b.org_id}
 

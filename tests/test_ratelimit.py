@@ -34,6 +34,10 @@ async def second_token(tenant: Tenant) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}", "X-Selected-Org-ID": tenant.org_id}
 
 
+async def no_token_in_force(authorization: bytes) -> bool:
+    return False
+
+
 @pytest.fixture
 async def limited(base_url: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A second server allowing 5 requests a minute (the suite's server is practically open)."""
@@ -158,7 +162,7 @@ async def test_limit_zero_disables_limiting(
 
 
 async def test_limiter_allows_exactly_the_limit_within_a_window() -> None:
-    limiter = RateLimiter(MemoryCounter(), per_minute=2)
+    limiter = RateLimiter(MemoryCounter(), per_minute=2, token_in_force=no_token_in_force)
 
     verdicts = [await limiter.check("k") for _ in range(3)]
 
@@ -230,19 +234,37 @@ async def test_redis_counter_keys_expire_after_two_windows() -> None:
         await redis.aclose()
 
 
-async def test_made_up_tokens_cannot_lift_the_limit_of_one_address(
-    limited: httpx.AsyncClient,
+async def test_made_up_tokens_spend_the_anonymous_budget_of_their_address(
+    limited: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    """Each invalid token has a budget of its own, but the address caps them all together."""
-    await fresh_window(margin=10)
-    cap = LIMIT * ADDRESS_FACTOR
+    """A token earns its own budget only once verified: inventing tokens lifts nothing."""
+    await fresh_window()
     statuses = [
         (
             await limited.get(
                 RECORDS, headers={"Authorization": f"Bearer made-up-{secrets.token_hex(8)}"}
             )
         ).status_code
-        for _ in range(cap + 1)
+        for _ in range(LIMIT + 1)
     ]
-    assert statuses[:cap] == [401] * cap
-    assert statuses[cap] == 429
+    anonymous = await limited.get(RECORDS)
+    real = await limited.get(RECORDS, headers=tenant.headers)
+
+    assert statuses == [401] * LIMIT + [429]
+    assert anonymous.status_code == 429
+    assert real.status_code == 200, "a token in force keeps a budget of its own"
+
+
+async def test_real_tokens_of_one_address_share_a_wider_cap(
+    limited: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await fresh_window(margin=10)
+    cap = LIMIT * ADDRESS_FACTOR
+    tokens = [await second_token(tenant) for _ in range(cap // LIMIT + 1)]
+    statuses = [
+        (await limited.get(RECORDS, headers=headers)).status_code
+        for headers in tokens
+        for _ in range(LIMIT)
+    ]
+    assert statuses[:cap] == [200] * cap
+    assert set(statuses[cap:]) == {429}

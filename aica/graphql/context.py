@@ -10,7 +10,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from aica.config import Settings
-from aica.errors import BadInput, Unauthenticated
+from aica.errors import AicaError, BadInput, Unauthenticated
+from aica.events import ACCESS_CHANGED, access_channel, publish_safely
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -33,14 +34,10 @@ class Context:
 
     async def principal(self) -> auth.Principal:
         if self._principal is None:
-            self._principal = await auth.authenticate(self._bearer())
+            self._principal = await auth.authenticate(self.bearer_token())
         return self._principal
 
-    async def invitee(self) -> auth.Principal:
-        """The caller of acceptInvite, by an invitation token only."""
-        return await auth.authenticate(self._bearer(), invite=True)
-
-    def _bearer(self) -> str:
+    def bearer_token(self) -> str:
         if not self.authorization:
             raise Unauthenticated("Missing bearer token")
         return self.authorization
@@ -57,6 +54,21 @@ class Context:
                 )
             self._actor = await auth.actor_for(principal, org_id)
         return self._actor
+
+    async def actor_now(self) -> Actor:
+        """The caller as the database says now: a socket lives for hours, through token
+        revocation, removal from the org and role changes (two indexed reads)."""
+        self._principal = self._actor = None
+        return await self.actor()
+
+    async def access_changed(self, user_id: str) -> None:
+        """Live sockets of ``user_id`` re-check their caller now, not at their next event."""
+        await publish_safely(self.runtime.events, access_channel(user_id), ACCESS_CHANGED)
+
+    async def close_socket(self, error: AicaError) -> None:
+        """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""
+        if isinstance(self.request, WebSocket):
+            await self.request.close(code=4403, reason=error.message[:120])
 
     @property
     def settings(self) -> Settings:

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.fields.db_defaults import SqlDefault
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_record_source_bitrix24')]
+    dependencies = [('models', '0006_invitations')]
 
     initial = False
 

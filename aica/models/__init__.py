@@ -20,7 +20,7 @@ from aica.models.billing import (
     UsageKind,
 )
 from aica.models.integrations import Bitrix24Connection, MissedCalls
-from aica.models.orgs import Membership, Org, Role, Token, TokenKind, User
+from aica.models.orgs import Invitation, Membership, Org, Role, Token, TokenKind, User
 from aica.models.projects import Project
 from aica.models.records import Record, RecordSource, RecordStatus, Stage
 from aica.models.transcripts import Transcript
@@ -43,6 +43,7 @@ __all__ = [
     "DeliveryKind",
     "DeliveryStatus",
     "Dispute",
+    "Invitation",
     "Membership",
     "MissedCalls",
     "Org",

@@ -26,6 +26,10 @@ def new_tok_id() -> str:
     return new_id("tok")
 
 
+def new_inv_id() -> str:
+    return new_id("inv")
+
+
 class Role(StrEnum):
     """Ordered lowest to highest; ``rank`` compares them."""
 
@@ -43,8 +47,6 @@ class TokenKind(StrEnum):
     session = "session"
     personal = "personal"
     service = "service"
-    invite = "invite"
-    """Good for one thing only: acceptInvite (setting the invitee's password)."""
 
 
 class Org(Model):
@@ -61,6 +63,9 @@ class User(Model):
     email = fields.CharField(max_length=320, unique=True)
     name = fields.CharField(max_length=200, default="")
     password_hash = fields.CharField(max_length=200, null=True)
+    failed_logins = fields.SmallIntField(default=0, db_default=0)
+    """Wrong passwords since the last right one; they set ``login_blocked_until``."""
+    login_blocked_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -79,6 +84,8 @@ class Membership(Model):
     agent_name = fields.CharField(max_length=200, null=True)
     """Links an agent member to the records where they are the agent."""
     agent_external_id = fields.CharField(max_length=200, null=True)
+    pending = fields.BooleanField(default=False, db_default=False)
+    """Invited but not accepted yet: the member is listed and managed, but grants nothing."""
     created_at = fields.DatetimeField(auto_now_add=True)
 
     org_id: str
@@ -87,6 +94,28 @@ class Membership(Model):
     class Meta:
         table = "memberships"
         unique_together = (("org", "user"),)
+
+
+class Invitation(Model):
+    """One org's invitation of one account; only its token's holder accepts it.
+
+    Its own row per org, so one org's invitations never touch another's; removing the
+    pending member deletes it.
+    """
+
+    id = id_field(new_inv_id)
+    membership: fields.OneToOneRelation[Membership] = fields.OneToOneField(
+        "models.Membership", related_name="invitation", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    membership_id: str
+
+    class Meta:
+        table = "invitations"
 
 
 class Token(Model):

@@ -24,12 +24,11 @@ from aica.models import (
     AlertFiring,
     AlertRule,
     Analysis,
-    Membership,
     Project,
     Record,
     Role,
 )
-from aica.services import email, outbox
+from aica.services import email, outbox, users
 from aica.services.access import Actor
 from aica.services.auth import normalize_email
 from aica.services.pagination import Page, PageRequest, paginate
@@ -310,19 +309,14 @@ async def _act(
             log.info("alert %s: email is not configured (AICA_SMTP_HOST)", firing.id)
             outcome["email"] = "not_configured"
         else:
-            to = rule.email_recipients or await _supervisors(record.org_id)
+            to = rule.email_recipients or await users.member_emails(
+                record.org_id, Role.owner, Role.admin, Role.supervisor
+            )
             if to:
                 message = email.alert_message(settings, rule, firing, record, to)
                 await outbox.queue_email(record.org_id, outbox.ALERT_TRIGGERED, message)
             outcome["email"] = "queued" if to else "no_recipients"
     return outcome
-
-
-async def _supervisors(org_id: str) -> list[str]:
-    members = await Membership.filter(
-        org_id=org_id, role__in=[Role.owner, Role.admin, Role.supervisor]
-    ).prefetch_related("user")
-    return sorted({m.user.email for m in members})
 
 
 async def publish(events: Broadcaster, fired: list[AlertFiring]) -> None:

@@ -1,4 +1,4 @@
-"""Passwords (argon2) and opaque bearer tokens (stored as SHA-256 hashes)."""
+"""Login and opaque bearer tokens (stored as SHA-256 hashes)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,25 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import F, Q
 
 from aica.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from aica.models import Membership, Role, Token, TokenKind, User
 from aica.services.access import Actor
-
-_hasher = PasswordHasher()
+from aica.services.passwords import verify_password
 
 TOKEN_PREFIX = {
     TokenKind.session: "aica_st_",
     TokenKind.personal: "aica_pt_",
     TokenKind.service: "aica_sk_",
-    TokenKind.invite: "aica_it_",
 }
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 MAX_TOKEN_DAYS = 3650
-
-
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise BadInput("Password must be at least 8 characters", field="password")
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+FREE_FAILURES = 5
+"""Wrong passwords an account takes before each further one makes it wait."""
+FIRST_WAIT = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=15)
+LOGIN_FAILED = "Wrong email or password (after repeated failures, wait a few minutes)"
 
 
 def hash_token(raw: str) -> str:
@@ -54,6 +41,11 @@ class Principal:
     token_id: str
     kind: TokenKind
     bound_org_id: str | None
+
+    def require_personal(self, action: str) -> None:
+        """Service tokens act inside their org only: they cannot reach the account."""
+        if self.kind is TokenKind.service:
+            raise Forbidden(f"A service token cannot {action}; use a personal or session token")
 
 
 async def issue_token(
@@ -78,32 +70,33 @@ async def issue_token(
     return raw, token
 
 
-async def authenticate(raw: str, *, invite: bool = False) -> Principal:
-    """The token's principal; invite tokens only where ``invite`` (accepting the invitation)."""
+async def authenticate(raw: str) -> Principal:
     token = await Token.get_or_none(token_hash=hash_token(raw))
     now = datetime.now(UTC)
     if token is None:
         raise Unauthenticated("Invalid token")
-    if (token.kind == TokenKind.invite) != invite:
-        raise Unauthenticated(
-            "An invitation token only accepts the invitation"
-            if not invite
-            else "Accept an invitation with the invitation token"
-        )
     if token.revoked_at is not None:
         raise Unauthenticated("Token has been revoked")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("Token has expired")
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         await Token.filter(pk=token.pk).update(last_used_at=now)
-    return Principal(token.user_id, token.id, token.kind, token.org_id)
+    return Principal(token.user_id, token.id, TokenKind(token.kind), token.org_id)
+
+
+async def is_live(raw: str) -> bool:
+    """Whether ``raw`` is a token in force (one indexed read, for the rate limiter)."""
+    in_force = Q(expires_at=None) | Q(expires_at__gt=datetime.now(UTC))
+    return await Token.filter(in_force, token_hash=hash_token(raw), revoked_at=None).exists()
 
 
 async def actor_for(principal: Principal, org_id: str) -> Actor:
     """The principal acting in ``org_id``; not a member (or a token bound elsewhere) is 403."""
     if principal.bound_org_id is not None and principal.bound_org_id != org_id:
         raise Forbidden("This token is bound to another organization")
-    membership = await Membership.get_or_none(org_id=org_id, user_id=principal.user_id)
+    membership = await Membership.get_or_none(
+        org_id=org_id, user_id=principal.user_id, pending=False
+    )
     if membership is None:
         raise Forbidden("You are not a member of this organization")
     return Actor(
@@ -116,11 +109,34 @@ async def actor_for(principal: Principal, org_id: str) -> Actor:
 
 
 async def login(email: str, password: str, ttl: timedelta) -> tuple[str, User]:
+    """Every failure answers alike and costs alike: nobody learns which addresses exist."""
     user = await User.get_or_none(email=normalize_email(email))
-    if user is None or not verify_password(user.password_hash, password):
-        raise Unauthenticated("Wrong email or password")
+    await check_password(user, password)
+    assert user is not None  # check_password refuses a missing account
     raw, _ = await issue_token(user.id, TokenKind.session, ttl=ttl)
     return raw, user
+
+
+async def check_password(user: User | None, password: str) -> None:
+    """Verify ``user``'s password, counting failures; a waiting account is refused unchecked."""
+    now = datetime.now(UTC)
+    if user is None or (user.login_blocked_until or now) > now:
+        await verify_password(None, password)  # the same cost as any other answer
+        raise Unauthenticated(LOGIN_FAILED)
+    if not await verify_password(user.password_hash, password):
+        await _count_failure(user.pk, now)
+        raise Unauthenticated(LOGIN_FAILED)
+    if user.failed_logins:
+        await User.filter(pk=user.pk).update(failed_logins=0, login_blocked_until=None)
+
+
+async def _count_failure(user_id: str, now: datetime) -> None:
+    """Counted in the database, so the back-off holds across every API process."""
+    await User.filter(pk=user_id).update(failed_logins=F("failed_logins") + 1)
+    beyond = (await User.get(pk=user_id)).failed_logins - FREE_FAILURES
+    if beyond > 0:
+        wait = min(FIRST_WAIT * 2 ** min(beyond - 1, 10), LONGEST_WAIT)
+        await User.filter(pk=user_id).update(login_blocked_until=now + wait)
 
 
 async def create_token(
@@ -132,8 +148,9 @@ async def create_token(
     expires_in_days: int | None,
 ) -> tuple[str, Token]:
     """Personal tokens act as the user everywhere; service tokens only inside one org."""
-    if kind in (TokenKind.session, TokenKind.invite):
-        raise BadInput("Session and invitation tokens are not created this way", field="kind")
+    principal.require_personal("create tokens")
+    if kind is TokenKind.session:
+        raise BadInput("Session tokens are not created this way", field="kind")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         raise BadInput(
             f"expiresInDays must be between 1 and {MAX_TOKEN_DAYS}", field="expiresInDays"
@@ -150,6 +167,7 @@ async def create_token(
 
 
 async def revoke_token(principal: Principal, token_id: str) -> Token:
+    principal.require_personal("revoke tokens")
     token = await Token.get_or_none(pk=token_id, user_id=principal.user_id)
     if token is None:
         raise NotFound.of("Token")
@@ -160,6 +178,7 @@ async def revoke_token(principal: Principal, token_id: str) -> Token:
 
 
 async def list_tokens(principal: Principal) -> list[Token]:
+    principal.require_personal("list tokens")
     return await Token.filter(user_id=principal.user_id, revoked_at=None).order_by("-created_at")
 
 

@@ -27,14 +27,13 @@ from aica.models import (
     CreditDraw,
     CreditGrant,
     CreditSource,
-    Membership,
     Org,
     Record,
     Role,
     UsageEvent,
     UsageKind,
 )
-from aica.services import outbox
+from aica.services import outbox, users
 from aica.services.access import Actor
 
 THRESHOLDS = (80, 100)
@@ -204,10 +203,7 @@ async def _announce_thresholds(org_id: str, limit: Decimal | None, period: str) 
 
 
 async def _mail_admins(org_id: str, data: dict[str, Any]) -> None:
-    members = await Membership.filter(
-        org_id=org_id, role__in=[Role.owner, Role.admin]
-    ).prefetch_related("user")
-    to = sorted({m.user.email for m in members})
+    to = await users.member_emails(org_id, Role.owner, Role.admin)
     if not to:
         return
     line = (

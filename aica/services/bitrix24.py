@@ -3,6 +3,11 @@
 Bitrix24 posts ``ONVOXIMPLANTCALLEND`` without a signature and without the recording; the
 event is trusted when its ``auth[application_token]`` matches the portal's saved connection,
 and the pipeline asks the portal's REST API for the recording once it is attached.
+
+A connection names its portal, so saving one must prove control of that portal: Bitrix24
+has no REST method that confirms an application token, but only the portal's admins can
+create an inbound webhook on it, so the webhook (on the portal's own host) must answer a
+real ``app.info`` call before anything is saved or any other org's connection is looked at.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hmac
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 
@@ -19,11 +25,13 @@ from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
 from aica.events import Broadcaster
 from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
 from aica.services.access import Actor
+from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
 from aica.services.ingest import check_http_url, create_once
 from aica.services.projects import get_project
 
 CALL_END = "ONVOXIMPLANTCALLEND"
 _DOMAIN = re.compile(r"^[a-z0-9.-]+(:\d+)?$")
+VERIFY_SECONDS = 10.0
 
 
 def _hash(token: str) -> str:
@@ -36,10 +44,12 @@ async def save_connection(
     project_id: str,
     domain: str,
     application_token: str,
-    rest_url: str | None,
+    rest_url: str,
     missed_calls: MissedCalls,
+    policy: AddressPolicy,
 ) -> Bitrix24Connection:
-    """Create or update the connection of a portal (one org per portal)."""
+    """Create or update the connection of a portal (one org per portal), once the portal
+    has answered through ``rest_url``: who cannot prove control learns nothing more."""
     actor.require(Role.admin, "connect Bitrix24")
     await get_project(actor, project_id)
     domain = domain.strip().lower()
@@ -51,8 +61,8 @@ async def save_connection(
         raise BadInput(
             "applicationToken must be the app's token from Bitrix24", field="applicationToken"
         )
-    if rest_url is not None:
-        check_http_url(rest_url, "restUrl")
+    check_http_url(rest_url, "restUrl")
+    await _verify_portal(domain, rest_url, policy)
     connection = await Bitrix24Connection.get_or_none(domain=domain)
     if connection is not None and connection.org_id != actor.org_id:
         raise Conflict("This Bitrix24 portal is connected to another organization")
@@ -70,6 +80,25 @@ async def save_connection(
     except IntegrityError:
         raise Conflict("This Bitrix24 portal was connected concurrently") from None
     return connection
+
+
+async def _verify_portal(domain: str, rest_url: str, policy: AddressPolicy) -> None:
+    if (urlsplit(rest_url).netloc or "").lower() != domain:
+        raise BadInput(
+            f"restUrl must be an inbound webhook of the portal itself (https://{domain}/rest/...)",
+            field="restUrl",
+        )
+    try:
+        answer = await post_json(
+            rest_url.rstrip("/") + "/app.info", {}, time_limit=VERIFY_SECONDS, policy=policy
+        )
+    except (DownloadFailed, DownloadUnavailable):
+        answer = None
+    if not isinstance(answer, dict) or not isinstance(answer.get("result"), dict):
+        raise BadInput(
+            "The portal did not answer app.info through restUrl: check the inbound webhook",
+            field="restUrl",
+        )
 
 
 async def list_connections(actor: Actor) -> list[Bitrix24Connection]:

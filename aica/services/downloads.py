@@ -60,19 +60,31 @@ class AddressPolicy:
         )
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOW_32_BITS = (
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated, still routed by some stacks)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT)
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, well-known prefix
+)
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+"""RFC 8215 local-use NAT64: the IPv4 sits where the local prefix length puts it, so the
+whole range counts as private (nothing public is reached through it anyway)."""
+_ISATAP_IDS = (0x00005EFE, 0x02005EFE)
 
 
 def _with_embedded(address: IPAddress) -> list[IPAddress]:
-    """The address and any IPv4 address it carries (mapped, 6to4, NAT64), which Python calls
-    global although it may reach a private host."""
+    """The address and any IPv4 address it carries (mapped, compatible, translated, 6to4,
+    NAT64, ISATAP), which Python calls global although it may reach a private host."""
     found: list[IPAddress] = [address]
     if isinstance(address, IPv6Address):
         for inner in (address.ipv4_mapped, address.sixtofour):
             if inner is not None:
                 found.append(inner)
-        if address in _NAT64:
-            found.append(IPv4Address(int(address) & 0xFFFFFFFF))
+        low = IPv4Address(int(address) & 0xFFFFFFFF)
+        isatap = (int(address) >> 32) & 0xFFFFFFFF in _ISATAP_IDS
+        if isatap or any(address in network for network in _LOW_32_BITS):
+            found.append(low)
+        if address in _LOCAL_NAT64:
+            found.append(IPv4Address("0.0.0.0"))  # never global
     return found
 
 

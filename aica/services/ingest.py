@@ -17,6 +17,7 @@ from aica.services import billing
 from aica.services.access import Actor
 from aica.services.projects import get_project
 from aica.services.records import announce
+from aica.services.uploads import split_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ async def ingest_record(actor: Actor, events: Broadcaster, ingest: Ingest) -> Re
     actor.require(Role.admin, "ingest recordings")
     _validate(ingest)
     await get_project(actor, ingest.project_id)
+    # The input's own fields win over the same keys in metadata, which leave it (as on upload).
+    columns, extra = split_columns(ingest.metadata)
     return await create_once(
         events,
         Record(
@@ -62,10 +65,10 @@ async def ingest_record(actor: Actor, events: Broadcaster, ingest: Ingest) -> Re
             external_id=ingest.external_id,
             project_id=ingest.project_id,
             audio_url=ingest.audio_url,
-            agent_name=ingest.agent_name,
-            agent_external_id=ingest.agent_external_id,
-            customer_phone=ingest.customer_phone,
-            metadata=ingest.metadata,
+            agent_name=ingest.agent_name or columns["agent_name"],
+            agent_external_id=ingest.agent_external_id or columns["agent_external_id"],
+            customer_phone=ingest.customer_phone or columns["customer_phone"],
+            metadata=extra,
         ),
     )
 

@@ -8,7 +8,8 @@ from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput
 from aica.models import Membership, Org, Role, TokenKind, User
-from aica.services.auth import hash_password, issue_token, normalize_email
+from aica.services.auth import Principal, issue_token, normalize_email
+from aica.services.passwords import hash_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,10 @@ async def bootstrap(org_name: str, email: str, password: str | None = None) -> B
     user = await User.get_or_none(email=email)
     if user is None:
         user = await User.create(
-            email=email, password_hash=hash_password(password) if password else None
+            email=email, password_hash=await hash_password(password) if password else None
         )
     elif password:
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
     org = await create_org(org_name, user.id)
     raw, _ = await issue_token(user.id, TokenKind.personal, name="bootstrap")
@@ -51,5 +52,10 @@ async def is_empty() -> bool:
     return not await Org.exists()
 
 
-async def orgs_of(user_id: str) -> list[Org]:
-    return await Org.filter(memberships__user_id=user_id).order_by("created_at")
+async def orgs_of(principal: Principal) -> list[Org]:
+    """Where the caller is a member (a service token: its own org only); invitations not yet
+    accepted do not count."""
+    query = Org.filter(memberships__user_id=principal.user_id, memberships__pending=False)
+    if principal.bound_org_id is not None:
+        query = query.filter(id=principal.bound_org_id)
+    return await query.order_by("created_at")

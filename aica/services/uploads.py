@@ -54,6 +54,13 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     return raw
 
 
+def split_columns(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record columns ``metadata`` names, and the rest. The columns must leave metadata:
+    the phone is masked from its column for lists and agents, never from metadata."""
+    columns = {col: metadata.get(key) for key, col in _COLUMNS.items()}
+    return columns, {k: v for k, v in metadata.items() if k not in _COLUMNS}
+
+
 def require_uploader(actor: Actor) -> None:
     actor.require(Role.admin, "upload recordings")
 
@@ -75,10 +82,7 @@ async def create_from_upload(
     except BaseException:
         await storage.discard(upload.staged.id)
         raise
-    columns = {col: upload.metadata.get(key) for key, col in _COLUMNS.items()}
-    # The rest stays as metadata; these live in their columns only (the phone is masked
-    # from there for lists and agents, so it must not ride along in metadata unmasked).
-    extra = {k: v for k, v in upload.metadata.items() if k not in _COLUMNS}
+    columns, extra = split_columns(upload.metadata)
     record = Record(
         org_id=actor.org_id,
         project_id=upload.project_id,

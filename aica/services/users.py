@@ -1,26 +1,30 @@
-"""Members of an org: invite, change role, remove; the last owner is protected."""
+"""Members of an org: invite and accept, change role, remove; the last owner is protected."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from aica.errors import Conflict, Forbidden, NotFound
-from aica.models import Membership, Role, Token, TokenKind, User
+from aica import models
+from aica.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from aica.models import Membership, Role, Token, User
 from aica.services.access import Actor
-from aica.services.auth import hash_password, issue_token, normalize_email
+from aica.services.auth import check_password, hash_token, normalize_email
 from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.passwords import hash_password
 
 INVITE_TTL = timedelta(days=7)
+INVITE_TOKEN_PREFIX = "aica_it_"
 
 
 @dataclass(frozen=True, slots=True)
 class Invitation:
     membership: Membership
-    invite_token: str | None
-    """A one-time token for a user who has no password yet (they set it with acceptInvite)."""
+    invite_token: str
+    """One-time, good only for acceptInvite; shown once to the inviting admin."""
 
 
 async def list_members(actor: Actor, request: PageRequest) -> Page[Membership]:
@@ -55,8 +59,13 @@ async def invite(
     agent_name: str | None = None,
     agent_external_id: str | None = None,
 ) -> Invitation:
+    """A pending member of this org and its invitation; no other org's rows are touched.
+
+    The answer is the same whether or not the address already has an account elsewhere.
+    """
     _check_can_grant(actor, role)
     email = normalize_email(email)
+    raw = INVITE_TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with in_transaction():
         user = await User.get_or_none(email=email)
         if user is None:
@@ -69,50 +78,68 @@ async def invite(
             role=role,
             agent_name=_clean(agent_name),
             agent_external_id=_clean(agent_external_id),
+            pending=True,
         )
-    token = None
-    # The token goes to this org's admin: it sets the account's password, so it must only
-    # exist while the account belongs to this org alone. Joining a second org spends any
-    # invitation still open (an earlier org's admin would otherwise hold a key to this one).
-    if user.password_hash is None:
-        if await _in_other_orgs(user.id, actor.org_id):
-            await _revoke_invitations(user.id)
-        else:
-            token, _ = await issue_token(
-                user.id, TokenKind.invite, org_id=actor.org_id, name="invite", ttl=INVITE_TTL
-            )
-    return Invitation(member, token)
-
-
-async def _in_other_orgs(user_id: str, org_id: str | None) -> bool:
-    return await Membership.filter(user_id=user_id).exclude(org_id=org_id).exists()
-
-
-async def _revoke_invitations(user_id: str) -> None:
-    await Token.filter(user_id=user_id, kind=TokenKind.invite, revoked_at=None).update(
-        revoked_at=datetime.now(UTC)
-    )
-
-
-async def accept_invite(
-    user_id: str, token_id: str, org_id: str | None, password: str, name: str | None
-) -> User:
-    """Set the password once; the invitation token (bound to ``org_id``) is spent."""
-    user = await User.get(pk=user_id)
-    if user.password_hash is not None:
-        raise Conflict("This account already has a password")
-    if org_id is None or await _in_other_orgs(user_id, org_id):
-        await _revoke_invitations(user_id)
-        raise Forbidden(
-            "This invitation is no longer valid: the account belongs to another organization"
+        await models.Invitation.create(
+            membership=member,
+            token_hash=hash_token(raw),
+            expires_at=datetime.now(UTC) + INVITE_TTL,
         )
-    user.password_hash = hash_password(password)
-    if name:
-        user.name = name.strip()[:200]
+    return Invitation(member, raw)
+
+
+async def accept_invite(raw_token: str, password: str, name: str | None) -> User:
+    """The token's holder joins the org; whether they may also set the password depends.
+
+    The token went to the inviting org's admin, so it may set the password only of an
+    account that belongs to no other org (every other credential of it is then revoked).
+    An account active elsewhere joins by its current password, never by the token alone.
+    """
+    invitation = await models.Invitation.get_or_none(
+        token_hash=hash_token(raw_token)
+    ).select_related("membership__user")
+    now = datetime.now(UTC)
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now:
+        raise Unauthenticated("This invitation is not valid: used, expired or withdrawn")
+    member = invitation.membership
+    user = member.user
+    elsewhere = Membership.filter(user_id=user.id, pending=False).exclude(org_id=member.org_id)
+    new_hash = None
+    if await elsewhere.exists():
+        await check_password(user, password)
+    else:
+        new_hash = await hash_password(password)
     async with in_transaction():
-        await user.save(update_fields=["password_hash", "name"])
-        await Token.filter(pk=token_id).update(revoked_at=datetime.now(UTC))
+        if not await models.Invitation.filter(pk=invitation.pk, accepted_at=None).update(
+            accepted_at=now
+        ):
+            raise Unauthenticated("This invitation is not valid: used, expired or withdrawn")
+        await Membership.filter(pk=member.pk).update(pending=False)
+        if name and name.strip():
+            user.name = name.strip()[:200]
+            await user.save(update_fields=["name"])
+        if new_hash is not None:
+            await _replace_password(user.id, new_hash)
     return user
+
+
+async def set_password(email: str, password: str) -> User:
+    """For operators (there is no e-mail yet): a new password, and every old token revoked."""
+    user = await User.get_or_none(email=normalize_email(email))
+    if user is None:
+        raise NotFound.of("User")
+    new_hash = await hash_password(password)
+    async with in_transaction():
+        await _replace_password(user.id, new_hash)
+    return user
+
+
+async def _replace_password(user_id: str, password_hash: str) -> None:
+    """Whoever held the account's old password or tokens holds nothing any more."""
+    await User.filter(pk=user_id).update(
+        password_hash=password_hash, failed_logins=0, login_blocked_until=None
+    )
+    await Token.filter(user_id=user_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
 async def update_member(
@@ -131,7 +158,7 @@ async def update_member(
             if member.role is Role.owner:
                 if actor.role is not Role.owner:
                     raise Forbidden("Only owners can change an owner's role")
-                await _ensure_not_last_owner(actor.org_id, "demote")
+                await _ensure_not_last_owner(member, "demote")
             member.role = role
         if agent_name is not None:
             member.agent_name = _clean(agent_name)
@@ -149,7 +176,7 @@ async def remove_member(actor: Actor, user_id: str) -> Membership:
         if member.role is Role.owner:
             if actor.role is not Role.owner:
                 raise Forbidden("Only owners can remove an owner")
-            await _ensure_not_last_owner(actor.org_id, "remove")
+            await _ensure_not_last_owner(member, "remove")
         await member.fetch_related("user")
         await member.delete()
     return member
@@ -165,9 +192,16 @@ async def _locked_member(actor: Actor, user_id: str) -> Membership:
     return member
 
 
-async def _ensure_not_last_owner(org_id: str, verb: str) -> None:
-    """Lock every owner row so two concurrent demotions cannot both pass the count."""
-    owners = await Membership.select_for_update().filter(org_id=org_id, role=Role.owner)
+async def _ensure_not_last_owner(member: Membership, verb: str) -> None:
+    """Lock every owner row so two concurrent demotions cannot both pass the count.
+
+    Invited owners who have not accepted do not count: they cannot run the org yet.
+    """
+    if member.pending:
+        return
+    owners = await Membership.select_for_update().filter(
+        org_id=member.org_id, role=Role.owner, pending=False
+    )
     if len(owners) <= 1:
         raise Conflict(f"Cannot {verb} the last owner of the organization")
 
@@ -176,3 +210,9 @@ def _clean(value: str | None) -> str | None:
     """Blank clears an agent link."""
     value = (value or "").strip()[:200]
     return value or None
+
+
+async def member_emails(org_id: str, *roles: Role) -> list[str]:
+    """Addresses of the org's members in ``roles`` who have accepted (whom to notify)."""
+    members = Membership.filter(org_id=org_id, role__in=roles, pending=False)
+    return sorted({m.user.email for m in await members.prefetch_related("user")})

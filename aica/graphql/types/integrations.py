@@ -11,6 +11,7 @@ from aica.graphql.context import Info
 from aica.graphql.scalars import JSON
 from aica.graphql.types.records import Record
 from aica.services import bitrix24
+from aica.services.downloads import AddressPolicy
 
 strawberry.enum(models.MissedCalls, name="MissedCalls")
 
@@ -41,9 +42,11 @@ class Bitrix24ConnectionInput:
     project_id: strawberry.ID
     domain: str
     application_token: str
-    rest_url: str | None = strawberry.field(
-        default=None,
-        description="Inbound webhook URL for fetching recordings (else the event's OAuth token).",
+    rest_url: str = strawberry.field(
+        description=(
+            "An inbound webhook of the portal (https://<domain>/rest/<user>/<secret>/): it "
+            "proves the portal is yours (app.info must answer) and fetches recordings."
+        ),
     )
     missed_calls: models.MissedCalls = models.MissedCalls.skip
 
@@ -70,6 +73,7 @@ class IntegrationMutations:
             application_token=input.application_token,
             rest_url=input.rest_url,
             missed_calls=models.MissedCalls(input.missed_calls),
+            policy=AddressPolicy.from_settings(info.context.settings),
         )
         return Bitrix24Connection.from_model(connection)
 

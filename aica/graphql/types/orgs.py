@@ -27,7 +27,7 @@ class OrgQueries:
     @strawberry.field(description="Organizations the caller belongs to.")
     async def orgs(self, info: Info) -> list[Org]:
         principal = await info.context.principal()
-        return [Org.from_model(org) for org in await orgs.orgs_of(principal.user_id)]
+        return [Org.from_model(org) for org in await orgs.orgs_of(principal)]
 
 
 @strawberry.type
@@ -35,4 +35,5 @@ class OrgMutations:
     @strawberry.mutation(description="Create an organization owned by the caller.")
     async def create_org(self, info: Info, name: str) -> Org:
         principal = await info.context.principal()
+        principal.require_personal("create organizations")
         return Org.from_model(await orgs.create_org(name, principal.user_id))

@@ -6,8 +6,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from aica.errors import NotFound
-from aica.events import project_channel
+from aica.errors import Forbidden, NotFound, Unauthenticated
+from aica.events import ACCESS_CHANGED, access_channel, project_channel
 from aica.graphql.context import Info
 from aica.graphql.dataloaders import Loaders
 from aica.graphql.types.records import Record
@@ -19,11 +19,21 @@ async def _record_events(
 ) -> AsyncGenerator[Record, None]:
     actor = await info.context.actor()
     await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
-    async for message in info.context.runtime.events.subscribe(project_channel(project_id)):
-        if completed_only and message.get("status") != "completed":
+    channels = project_channel(project_id), access_channel(actor.user_id)
+    async for message in info.context.runtime.events.subscribe(*channels):
+        about_access = message == ACCESS_CHANGED
+        if completed_only and not about_access and message.get("status") != "completed":
             continue
-        # The connection's context lives for hours: each event reads through new loaders.
+        # The connection lives for hours: each event reads through new loaders, as the
+        # caller the database knows now (revoked, removed: the socket closes).
         info.context.loaders = Loaders()
+        try:
+            actor = await info.context.actor_now()
+        except (Unauthenticated, Forbidden) as exc:
+            await info.context.close_socket(exc)
+            return
+        if about_access:
+            continue
         try:
             record = await records.get_record(actor, str(message.get("recordId")))
         except NotFound:

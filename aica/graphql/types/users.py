@@ -32,7 +32,8 @@ class User:
         return cls(
             id=strawberry.ID(member.user.id),
             email=member.user.email,
-            name=member.user.name,
+            # An invitee's account may predate the invitation: its name is theirs to show.
+            name="" if member.pending else member.user.name,
             role=models.Role(member.role),
             agent_name=member.agent_name,
             agent_external_id=member.agent_external_id,
@@ -43,10 +44,10 @@ class User:
 @strawberry.type
 class Invitation:
     user: User
-    invite_token: str | None = strawberry.field(
+    invite_token: str = strawberry.field(
         description=(
-            "One-time token for acceptInvite (it can do nothing else); null when the user "
-            "already has a password or belongs to another organization."
+            "One-time token for acceptInvite (it can do nothing else), valid 7 days; hand it "
+            "to the invited person. Until they accept, the member is listed but cannot act."
         )
     )
 
@@ -137,12 +138,15 @@ class UserMutations:
         token, user = await auth.login(email, password, ttl)
         return Session(token=token, user_id=strawberry.ID(user.id))
 
-    @strawberry.mutation(description="Set a password with the invite token as bearer.")
-    async def accept_invite(self, info: Info, password: str, name: str | None = None) -> bool:
-        invitee = await info.context.invitee()
-        await users.accept_invite(
-            invitee.user_id, invitee.token_id, invitee.bound_org_id, password, name
+    @strawberry.mutation(
+        description=(
+            "Join the organization with the invitation token as bearer. A new account sets "
+            "its password here; an account that belongs to another organization gives its "
+            "current password."
         )
+    )
+    async def accept_invite(self, info: Info, password: str, name: str | None = None) -> bool:
+        await users.accept_invite(info.context.bearer_token(), password, name)
         return True
 
     @strawberry.mutation
@@ -170,12 +174,15 @@ class UserMutations:
             agent_name=input.agent_name,
             agent_external_id=input.agent_external_id,
         )
+        await info.context.access_changed(id)
         return User.from_member(member)
 
     @strawberry.mutation(description="Remove a member from the organization.")
     async def remove_user(self, info: Info, id: strawberry.ID) -> User:
         actor = await info.context.actor()
-        return User.from_member(await users.remove_member(actor, id))
+        member = await users.remove_member(actor, id)
+        await info.context.access_changed(id)
+        return User.from_member(member)
 
     @strawberry.mutation
     async def create_api_token(
@@ -199,4 +206,6 @@ class UserMutations:
     @strawberry.mutation
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiToken:
         principal = await info.context.principal()
-        return ApiToken.from_model(await auth.revoke_token(principal, id))
+        token = await auth.revoke_token(principal, id)
+        await info.context.access_changed(principal.user_id)
+        return ApiToken.from_model(token)
