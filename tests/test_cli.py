@@ -216,3 +216,25 @@ async def test_set_password_refuses_an_unknown_account_and_a_short_password(
     assert (unknown.returncode, short.returncode) == (1, 1)
     assert "User not found" in unknown.stderr
     assert "at least" in short.stderr or "characters" in short.stderr
+
+
+async def test_credits_grant_and_list_for_operators(
+    cli_env: dict[str, str], client: httpx.AsyncClient
+) -> None:
+    created = await orgs.bootstrap("Prepaid", email())
+    org_id = created.org.id
+
+    granted = await aica(
+        cli_env, "credits", "grant", org_id, "99.50", "--expires", "2099-01-31", "--note", "trial"
+    )
+    bad = await aica(cli_env, "credits", "grant", org_id, "lots")
+    unknown = await aica(cli_env, "credits", "grant", "org_nope", "10")
+    listed = await aica(cli_env, "credits", "list", org_id)
+
+    assert granted.returncode == 0, granted.stderr
+    grant_id, amount = granted.stdout.strip().split("\t")
+    assert grant_id.startswith("crd_") and amount == "99.5"
+    assert (bad.returncode, unknown.returncode) == (1, 1)
+    assert "not an amount" in bad.stderr and "not found" in unknown.stderr.lower()
+    [line] = listed.stdout.strip().splitlines()
+    assert line.split("\t")[:6] == [grant_id, "99.5", "99.5", "manual", "2099-01-31", "usable"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 
-from aica.errors import Forbidden
+from aica.errors import Forbidden, NotFound
 from aica.models import Role
 
 
@@ -51,3 +52,14 @@ class Actor:
         if self.agent_external_id:
             q |= Q(**{f"{via}agent_external_id": self.agent_external_id})
         return q
+
+
+M = TypeVar("M", bound=Model)
+
+
+async def in_org(actor: Actor, model: type[M], pk: str, what: str) -> M:
+    """The actor's org's ``model`` row ``pk``; any other org's is NOT_FOUND, like a missing one."""
+    row = await model.get_or_none(pk=pk, org_id=actor.org_id)
+    if row is None:
+        raise NotFound.of(what)
+    return row

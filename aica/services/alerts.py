@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from aica.config import Settings
-from aica.errors import BadInput, NotFound
+from aica.errors import BadInput
 from aica.events import Broadcaster, alert_channel, publish_safely
 from aica.models import (
     AlertFiring,
@@ -29,7 +29,7 @@ from aica.models import (
     Role,
 )
 from aica.services import email, outbox, users
-from aica.services.access import Actor
+from aica.services.access import Actor, in_org
 from aica.services.auth import normalize_email
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.records import within
@@ -176,10 +176,7 @@ async def create_rule(actor: Actor, changes: RuleChanges) -> AlertRule:
 
 async def get_rule(actor: Actor, rule_id: str) -> AlertRule:
     actor.require(Role.supervisor, "see alert rules")
-    rule = await AlertRule.get_or_none(pk=rule_id, org_id=actor.org_id)
-    if rule is None:
-        raise NotFound.of("Alert rule")
-    return rule
+    return await in_org(actor, AlertRule, rule_id, "Alert rule")
 
 
 async def list_rules(actor: Actor, project_id: str | None, request: PageRequest) -> Page[AlertRule]:
@@ -328,10 +325,7 @@ async def publish(events: Broadcaster, fired: list[AlertFiring]) -> None:
 
 async def get_firing(actor: Actor, firing_id: str) -> AlertFiring:
     actor.require(Role.supervisor, "see alerts")
-    firing = await AlertFiring.get_or_none(pk=firing_id, org_id=actor.org_id)
-    if firing is None:
-        raise NotFound.of("Alert")
-    return firing
+    return await in_org(actor, AlertFiring, firing_id, "Alert")
 
 
 def firing_json(rule: AlertRule, firing: AlertFiring) -> dict[str, Any]:

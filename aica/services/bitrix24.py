@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 
-from aica.errors import BadInput, Conflict, NotFound, Unauthenticated
+from aica.errors import BadInput, Conflict, Unauthenticated
 from aica.events import Broadcaster
 from aica.models import Bitrix24Connection, MissedCalls, Record, RecordSource, RecordStatus, Role
-from aica.services.access import Actor
+from aica.services.access import Actor, in_org
 from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
 from aica.services.ingest import check_http_url, create_once
 from aica.services.projects import get_project
@@ -108,9 +108,7 @@ async def list_connections(actor: Actor) -> list[Bitrix24Connection]:
 
 async def delete_connection(actor: Actor, connection_id: str) -> Bitrix24Connection:
     actor.require(Role.admin, "disconnect Bitrix24")
-    connection = await Bitrix24Connection.get_or_none(pk=connection_id, org_id=actor.org_id)
-    if connection is None:
-        raise NotFound.of("Bitrix24 connection")
+    connection = await in_org(actor, Bitrix24Connection, connection_id, "Bitrix24 connection")
     await connection.delete()
     return connection
 

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from aica.analysis.profiles import BUILTIN, Profile, parse_profile, profile_to_json
 from aica.errors import BadInput, Conflict, NotFound
 from aica.models import AnalysisProfile, Project, Role
-from aica.services.access import Actor
+from aica.services.access import Actor, in_org
 
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 
@@ -99,7 +99,4 @@ async def delete_profile(actor: Actor, profile_id: str) -> StoredProfile:
 
 
 async def _own(actor: Actor, profile_id: str) -> AnalysisProfile:
-    row = await AnalysisProfile.get_or_none(pk=profile_id, org_id=actor.org_id)
-    if row is None:
-        raise NotFound.of("Analysis profile")
-    return row
+    return await in_org(actor, AnalysisProfile, profile_id, "Analysis profile")

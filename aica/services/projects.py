@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aica.analysis.profiles import BUILTIN
-from aica.errors import BadInput, NotFound
+from aica.errors import BadInput
 from aica.models import Project, Record, Role
 from aica.services import profiles
-from aica.services.access import Actor
+from aica.services.access import Actor, in_org
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.speech.whisper_models import check_language, normalize_language
 from aica.storage import Storage
@@ -57,10 +57,7 @@ async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
 
 
 async def get_project(actor: Actor, project_id: str) -> Project:
-    project = await Project.get_or_none(pk=project_id, org_id=actor.org_id)
-    if project is None:
-        raise NotFound.of("Project")
-    return project
+    return await in_org(actor, Project, project_id, "Project")
 
 
 async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> Project:

@@ -12,7 +12,7 @@ from aica.config import Settings
 from aica.errors import BadInput, Conflict, NotFound
 from aica.models import Delivery, DeliveryKind, DeliveryStatus, Project, Role, WebhookEndpoint
 from aica.services import outbox
-from aica.services.access import Actor
+from aica.services.access import Actor, in_org
 from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, check_url
 from aica.services.pagination import Page, PageRequest, paginate
 
@@ -94,10 +94,7 @@ async def _apply(
 
 async def get_endpoint(actor: Actor, endpoint_id: str) -> WebhookEndpoint:
     actor.require(Role.admin, "manage webhooks")
-    endpoint = await WebhookEndpoint.get_or_none(pk=endpoint_id, org_id=actor.org_id)
-    if endpoint is None:
-        raise NotFound.of("Webhook endpoint")
-    return endpoint
+    return await in_org(actor, WebhookEndpoint, endpoint_id, "Webhook endpoint")
 
 
 async def list_endpoints(actor: Actor, request: PageRequest) -> Page[WebhookEndpoint]:

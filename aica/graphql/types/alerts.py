@@ -9,10 +9,12 @@ from typing import Annotated, Any
 import strawberry
 
 from aica import models
+from aica.errors import Forbidden, NotFound
 from aica.events import alert_channel
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.types.pages import Paginated
+from aica.graphql.types.subscriptions import watch
 from aica.services import alerts, projects
 from aica.services.pagination import PageRequest
 
@@ -184,8 +186,11 @@ class AlertSubscriptions:
         actor = await info.context.actor()
         await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
         actor.require(models.Role.supervisor, "follow alerts")
-        async for message in info.context.runtime.events.subscribe(alert_channel(project_id)):
+        async for actor, message in watch(info, alert_channel(project_id)):
             if message.get("orgId") != actor.org_id:
                 continue
-            firing = await alerts.get_firing(actor, str(message.get("firingId")))
+            try:
+                firing = await alerts.get_firing(actor, str(message.get("firingId")))
+            except (NotFound, Forbidden):
+                continue  # deleted since, or the caller is no longer a supervisor
             yield AlertFiring.from_model(firing)

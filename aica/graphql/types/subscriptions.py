@@ -7,11 +7,31 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from aica.errors import Forbidden, NotFound, Unauthenticated
-from aica.events import ACCESS_CHANGED, access_channel, project_channel
+from aica.events import ACCESS_CHANGED, Message, access_channel, project_channel
 from aica.graphql.context import Info
 from aica.graphql.dataloaders import Loaders
 from aica.graphql.types.records import Record
 from aica.services import projects, records
+from aica.services.access import Actor
+
+
+async def watch(info: Info, channel: str) -> AsyncGenerator[tuple[Actor, Message], None]:
+    """Messages on ``channel``, each with the caller as the database knows them now.
+
+    The connection lives for hours: each event reads through new loaders, and a caller whose
+    access ended (token revoked, member removed) has the socket closed; the user's access
+    channel says when to look again between events."""
+    actor = await info.context.actor()
+    channels = channel, access_channel(actor.user_id)
+    async for message in info.context.runtime.events.subscribe(*channels):
+        info.context.loaders = Loaders()
+        try:
+            actor = await info.context.actor_now()
+        except (Unauthenticated, Forbidden) as exc:
+            await info.context.close_socket(exc)
+            return
+        if message != ACCESS_CHANGED:
+            yield actor, message
 
 
 async def _record_events(
@@ -19,20 +39,8 @@ async def _record_events(
 ) -> AsyncGenerator[Record, None]:
     actor = await info.context.actor()
     await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
-    channels = project_channel(project_id), access_channel(actor.user_id)
-    async for message in info.context.runtime.events.subscribe(*channels):
-        about_access = message == ACCESS_CHANGED
-        if completed_only and not about_access and message.get("status") != "completed":
-            continue
-        # The connection lives for hours: each event reads through new loaders, as the
-        # caller the database knows now (revoked, removed: the socket closes).
-        info.context.loaders = Loaders()
-        try:
-            actor = await info.context.actor_now()
-        except (Unauthenticated, Forbidden) as exc:
-            await info.context.close_socket(exc)
-            return
-        if about_access:
+    async for actor, message in watch(info, project_channel(project_id)):
+        if completed_only and message.get("status") != "completed":
             continue
         try:
             record = await records.get_record(actor, str(message.get("recordId")))
