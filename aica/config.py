@@ -37,6 +37,10 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     """Audio uploads and ingest downloads; enforced while streaming (413)."""
+    max_audio_seconds: float = Field(default=4 * 3600, gt=0)
+    """Longest recording accepted (checked when probed): bounds decode memory and CPU."""
+    max_audio_channels: int = Field(default=8, ge=1)
+    """Most channels a recording may have (calls have 1-2); more are refused when probed."""
     run_workers: bool = True
     """``aica serve`` runs pipeline consumers in-process; set 0 when ``aica worker``s do."""
     worker_concurrency: int = Field(default=1, ge=1)

@@ -26,6 +26,7 @@ from aica.services import recordings
 from aica.services.analyses import analyze_record
 from aica.services.downloads import AddressPolicy, DownloadUnavailable, download
 from aica.services.recordings import RecordingNotReady
+from aica.services.uploads import audio_limits
 from aica.speech.audio import probe
 from aica.storage import Storage
 
@@ -148,7 +149,7 @@ class Pipeline:
             url, self.storage, limit=settings.max_upload_bytes, time_limit=time_limit, policy=policy
         )
         try:
-            info = await asyncio.to_thread(probe, staged.path)
+            info = await asyncio.to_thread(probe, staged.path, audio_limits(settings))
             key = await self.storage.commit(staged, record.org_id, record.id, info.format)
         finally:
             await self.storage.discard(staged.id)

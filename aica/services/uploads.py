@@ -10,12 +10,13 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from aica.config import Settings
 from aica.errors import BadInput, Conflict
 from aica.models import Record, RecordSource, Role
 from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
-from aica.speech.audio import probe
+from aica.speech.audio import Limits, probe
 from aica.storage import StagedFile, Storage
 
 # Metadata keys that become record columns; everything else stays in ``metadata``.
@@ -51,6 +52,10 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     return raw
 
 
+def audio_limits(settings: Settings) -> Limits:
+    return Limits(max_seconds=settings.max_audio_seconds, max_channels=settings.max_audio_channels)
+
+
 def require_uploader(actor: Actor) -> None:
     actor.require(Role.admin, "upload recordings")
 
@@ -61,11 +66,13 @@ async def check_can_upload(actor: Actor, project_id: str) -> None:
     await get_project(actor, project_id)
 
 
-async def create_from_upload(actor: Actor, storage: Storage, upload: Upload) -> Record:
+async def create_from_upload(
+    actor: Actor, storage: Storage, upload: Upload, limits: Limits
+) -> Record:
     """Probe, move into storage, create the record and its job; on any failure keep nothing."""
     try:
         await check_can_upload(actor, upload.project_id)
-        info = await asyncio.to_thread(probe, upload.staged.path)
+        info = await asyncio.to_thread(probe, upload.staged.path, limits)
     except BaseException:
         await storage.discard(upload.staged.id)
         raise
