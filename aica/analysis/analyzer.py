@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from aica.analysis.matching import Hit, Index, compile_pattern
+from aica.analysis.matching import Hit, Index
 from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
 from aica.analysis.profiles import Category, Criterion, Profile
 from aica.analysis.summary import summarize
@@ -329,7 +329,7 @@ def _judge(call: _Call, criterion: Criterion) -> _Outcome:
     if criterion.kind == "phrase":
         hits = call.index.find(criterion.phrases_for(call.language), segments, lo, hi)
     else:
-        hits = call.index.search(compile_pattern(criterion.pattern or ""), segments, lo, hi)
+        hits = call.index.search(criterion.pattern or "", segments, lo, hi)
     where = _where(call, criterion)
     if criterion.forbidden:
         if hits:
