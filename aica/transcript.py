@@ -71,5 +71,3 @@ def segment_from_json(raw: Mapping[str, Any]) -> Segment:
         text=str(raw["text"]),
         words=[Word(**w) for w in raw.get("words") or []],
     )
-
-

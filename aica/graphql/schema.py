@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from aica.config import Settings
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
+from aica.graphql.inputs import InputGuard
 from aica.graphql.scalars import SCALARS
 from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
 from aica.graphql.types.ingest import IngestMutations
@@ -85,6 +86,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         QueryDepthLimiter(max_depth=settings.max_query_depth),
         MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        InputGuard(),
         MaskUnexpectedErrors(),
     ]
     return Schema(

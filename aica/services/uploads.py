@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +12,11 @@ from tortoise.transactions import in_transaction
 from aica.config import Settings
 from aica.errors import BadInput, Conflict
 from aica.models import Record, RecordSource, Role
+from aica.nesting import loads
 from aica.queue import enqueue_record
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.services.record_fields import check_lengths
 from aica.speech.audio import Limits, probe
 from aica.storage import StagedFile, Storage
 
@@ -41,7 +42,7 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = loads(raw, field="metadata")
         except ValueError:
             raise BadInput("metadata is not valid JSON", field="metadata") from None
     if not isinstance(raw, dict):
@@ -49,6 +50,7 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     for key in _COLUMNS:
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise BadInput(f"metadata.{key} must be a string", field=f"metadata.{key}")
+    check_lengths(raw, prefix="metadata.")
     return raw
 
 
