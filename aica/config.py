@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=2000, ge=10)
     max_query_aliases: int = Field(default=30, ge=1)
+    max_query_bytes: int = Field(default=50_000, ge=1000)
+    """Characters of one GraphQL document (callers without a token: 2000)."""
+    max_query_fields: int = Field(default=1000, ge=10)
+    """Selections of one document with its fragments expanded, checked before validation."""
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     """For JSON bodies; uploads have their own limit."""
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)

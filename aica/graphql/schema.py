@@ -9,7 +9,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -18,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from aica.config import Settings
+from aica.graphql.budget import DocumentBudget
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.inputs import InputGuard
 from aica.graphql.scalars import SCALARS
@@ -81,10 +81,15 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     extensions: Iterable[Any] = [
+        # Before the validation cache, which validates in its own pre-validation hook.
+        DocumentBudget(
+            max_bytes=settings.max_query_bytes,
+            max_tokens=settings.max_query_tokens,
+            max_fields=settings.max_query_fields,
+        ),
         ParserCache(maxsize=512),
         ValidationCache(maxsize=512),
         QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         InputGuard(),
         MaskUnexpectedErrors(),
