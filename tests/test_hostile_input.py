@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import httpx
 from aica.models import AnalysisProfile, Record
 from tests.conftest import Tenant, assert_rest_error, error_code, gql, make_project
 from tests.test_analyses_api import CREATE_PROFILE, CUSTOM
+from tests.test_pipeline import upload
 
 DEEP = 5000
 DRIVER_WORDS = ("asyncpg", "postgres", "invalid byte sequence", "UTF8", "Traceback", "encode")
@@ -25,6 +27,15 @@ def deep(levels: int = DEEP) -> Any:
 def deep_json(levels: int = DEEP) -> str:
     """Built as text: ``json.dumps`` itself cannot write what the attack sends."""
     return '{"a":' * levels + "1" + "}" * levels
+
+
+async def post_raw(
+    client: httpx.AsyncClient, path: str, raw: str, headers: dict[str, str]
+) -> httpx.Response:
+    """A JSON body as written (``json.dumps`` cannot write what these tests send)."""
+    return await client.post(
+        path, content=raw, headers={**headers, "Content-Type": "application/json"}
+    )
 
 
 def assert_no_driver_text(text: str) -> None:
@@ -56,15 +67,13 @@ async def test_a_customer_phone_over_64_characters_on_ingest_is_400_naming_it(
 
 
 async def test_an_agent_name_over_200_characters_on_upload_is_400_naming_it(
-    client: httpx.AsyncClient, tenant: Tenant
+    client: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
 ) -> None:
     project = await make_project(tenant.org_id)
-    response = await client.post(
-        "/api/v1/records/upload",
-        headers=tenant.headers,
-        files={"file": ("call.wav", b"RIFF" + b"\0" * 100, "audio/wav")},
-        data={"projectId": project.id, "metadata": json.dumps({"agentName": "A" * 201})},
-    )
+    path = tmp_path / "call.wav"
+    path.write_bytes(b"RIFF" + b"\0" * 100)
+    metadata = json.dumps({"agentName": "A" * 201})
+    response = await upload(client, tenant, project.id, path, metadata)
     error = assert_rest_error(response, 400, "BAD_USER_INPUT")
     assert error["field"] == "metadata.agentName"
 
@@ -73,9 +82,7 @@ async def test_json_nested_thousands_deep_to_graphql_is_400(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     raw = '{"query": "{ viewer { id } }", "variables": ' + deep_json() + "}"
-    response = await client.post(
-        "/graphql", content=raw, headers={**tenant.headers, "Content-Type": "application/json"}
-    )
+    response = await post_raw(client, "/graphql", raw, tenant.headers)
     assert response.status_code == 400, response.text
     assert "nested" in response.text
     assert_no_driver_text(response.text)
@@ -86,11 +93,7 @@ async def test_json_nested_thousands_deep_in_ingest_metadata_is_400_naming_it(
 ) -> None:
     project = await make_project(tenant.org_id)
     body = json.dumps(ingest_body(project.id))[:-1] + ', "metadata": ' + deep_json() + "}"
-    response = await client.post(
-        "/api/v1/records/ingest",
-        content=body,
-        headers={**tenant.headers, "Content-Type": "application/json"},
-    )
+    response = await post_raw(client, "/api/v1/records/ingest", body, tenant.headers)
     error = assert_rest_error(response, 400, "BAD_USER_INPUT")
     assert "nested" in error["message"]
 
@@ -111,11 +114,7 @@ async def test_a_profile_definition_nested_too_deep_is_400_naming_the_variables(
 ) -> None:
     definition = json.dumps({**CUSTOM, "key": "deep"})[:-1] + ', "extra": ' + deep_json(100) + "}"
     raw = '{"query": ' + json.dumps(CREATE_PROFILE) + ', "variables": {"definition": '
-    response = await client.post(
-        "/graphql",
-        content=raw + definition + "}}",
-        headers={**tenant.headers, "Content-Type": "application/json"},
-    )
+    response = await post_raw(client, "/graphql", raw + definition + "}}", tenant.headers)
     assert response.status_code == 400, response.text
     assert "variables is nested deeper than 32 levels" in response.text
     assert not await AnalysisProfile.filter(key="deep").exists()
@@ -162,9 +161,7 @@ async def test_a_lone_surrogate_in_a_string_is_bad_input_naming_the_field(
         '{"query": "mutation C($input: ProjectInput!) { createProject(input: $input) '
         '{ id } }", "variables": {"input": {"name": "Sup\\ud800port"}}}'
     )
-    response = await client.post(
-        "/graphql", content=raw, headers={**tenant.headers, "Content-Type": "application/json"}
-    )
+    response = await post_raw(client, "/graphql", raw, tenant.headers)
     body = response.json()
     assert error_code(body) == "BAD_USER_INPUT", body
     assert body["errors"][0]["extensions"]["field"] == "name"
