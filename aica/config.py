@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     """Characters of one GraphQL document (callers without a token: 2000)."""
     max_query_fields: int = Field(default=1000, ge=10)
     """Selections of one document with its fragments expanded, checked before validation."""
+    max_query_cost: int = Field(default=20_000, ge=100)
+    """Fields an operation may resolve, each times the items of the lists above it."""
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     """For JSON bodies; uploads have their own limit."""
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)

@@ -88,11 +88,12 @@ def _check_anonymous(document: DocumentNode, refusal: AicaError) -> None:
                 raise refusal
 
 
+def fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
 def _check_size(document: DocumentNode, max_fields: int) -> None:
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    measure = _Measure(fragments)
+    measure = _Measure(fragments(document))
     total = 0
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):

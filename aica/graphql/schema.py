@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from aica.config import Settings
 from aica.graphql.budget import DocumentBudget
+from aica.graphql.cost import QueryCost
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
 from aica.graphql.inputs import InputGuard
 from aica.graphql.scalars import SCALARS
@@ -92,6 +93,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         QueryDepthLimiter(max_depth=settings.max_query_depth),
         MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         InputGuard(),
+        QueryCost(max_cost=settings.max_query_cost),
         MaskUnexpectedErrors(),
     ]
     return Schema(
