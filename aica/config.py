@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     """Audio uploads and ingest downloads; enforced while streaming (413)."""
+    max_concurrent_uploads_per_org: int = Field(default=4, ge=1)
+    """Uploads one org may stream at once per API process (429 beyond)."""
     max_audio_seconds: float = Field(default=4 * 3600, gt=0)
     """Longest recording accepted (checked when probed): bounds decode memory and CPU."""
     max_audio_channels: int = Field(default=8, ge=1)
