@@ -121,6 +121,19 @@ async def test_an_agent_is_refused_on_both_routes_before_the_body_is_read(
         assert status == 403, path
 
 
+async def test_another_orgs_selection_is_refused_before_the_body_is_read(
+    base_url: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    project = await make_project(other_tenant.org_id)
+    headers = {**tenant.headers, "X-Selected-Org-ID": other_tenant.org_id}
+    async with stalled_upload(
+        base_url, "/api/v1/records/upload", headers, {"projectId": project.id}
+    ) as reader:
+        status, body = await status_of(reader)
+    assert status == 403, body
+    assert project.id not in body
+
+
 @pytest.fixture
 async def one_upload_per_org(base_url: str, database_url: str) -> AsyncIterator[str]:
     async with running_server(
