@@ -74,6 +74,18 @@ def test_probe_refuses_audio_longer_than_the_limit(tmp_path: Path, fmt: str) -> 
     assert probe(path, Limits(max_seconds=30)).duration == pytest.approx(20, abs=0.1)
 
 
+def test_a_header_that_understates_the_length_does_not_get_past_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "long.flac"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(path), "trim", "0", "20"], check=True)
+    data = bytearray(path.read_bytes())
+    packed = int.from_bytes(data[18:26], "big")  # STREAMINFO: rate, channels, bits, samples
+    data[18:26] = ((packed & ~((1 << 36) - 1)) | 8000).to_bytes(8, "big")  # "1 second"
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadInput) as exc:
+        probe(path, Limits(max_seconds=10))
+    assert exc.value.extensions["reason"] == "too_long"
+
+
 async def test_an_eight_channel_upload_is_transcribed_and_the_server_survives(
     client: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
 ) -> None:

@@ -120,7 +120,7 @@ def probe(path: str | os.PathLike[str], limits: Limits = Limits()) -> AudioInfo:
         end = _seconds(end_pts, stream)
         _check_length(declared, end)
         duration = min(declared, end) if declared and end else (declared or end)
-        _check_seconds(duration, limits)
+        _check_seconds(max(declared or 0.0, end), limits)  # a header may understate
         return AudioInfo(
             format=fmt,
             duration=round(duration, 3),
