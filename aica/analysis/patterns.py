@@ -141,7 +141,8 @@ def _item(op: str, arg: Any) -> str:
         _group, add_flags, del_flags, sub = arg
         if (add_flags | del_flags) & ~(re.IGNORECASE | re.VERBOSE | re.UNICODE):
             raise PatternError("inline flags other than (?i) and (?x) are not supported")
-        return "(?:" + _sequence(sub) + ")"
+        case = "-i" if del_flags & re.IGNORECASE else ""  # (?-i:...) is case-sensitive
+        return f"(?{case}:" + _sequence(sub) + ")"
     if op in ("MAX_REPEAT", "MIN_REPEAT"):
         low, high, sub = arg
         bound = "" if high == _c.MAXREPEAT else str(high)
