@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from aica.config import Settings
 from aica.db import tortoise_config
+from aica.errors import AicaError
 from aica.graphql.context import bearer
 from aica.graphql.schema import build_schema
 from aica.graphql.view import GraphQLView, context_for
@@ -29,7 +30,9 @@ from aica.observability import RequestContextMiddleware, metrics
 from aica.ratelimit import MemoryCounter, RateLimiter, RateLimitMiddleware, RedisCounter
 from aica.runtime import Runtime
 from aica.services import auth
+from aica.upload_gate import Refusal, UploadGate, UploadSlots
 from rest_compat import create_rest_app
+from rest_compat.errors import STATUS_BY_CODE, envelope
 
 
 class BodyLimit:
@@ -50,10 +53,21 @@ async def _token_in_force(authorization: bytes) -> bool:
     return raw is not None and await auth.is_live(raw)
 
 
+def graphql_refusal(exc: AicaError, _: Request) -> Response:
+    body = {"data": None, "errors": [{"message": exc.message, "extensions": exc.extensions}]}
+    return JSONResponse(body, status_code=STATUS_BY_CODE.get(exc.code, 400))
+
+
+def rest_refusal(exc: AicaError, request: Request) -> Response:
+    details = {k: v for k, v in exc.extensions.items() if k != "code"}
+    return envelope(exc.code, exc.message, request, **details)
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """``database_url`` is resolved by the caller (the CLI starts the embedded server)."""
     runtime = Runtime.from_settings(settings)
     runtime.storage.ensure_dirs()
+    runtime.storage.sweep_staging()
     schema = build_schema(settings)
     graphql = GraphQLView(schema, runtime)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
@@ -62,6 +76,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
     async def build_rest_context(request: Request) -> Any:
         return context_for(runtime, request, None)
+
+    slots = UploadSlots(settings.max_concurrent_uploads_per_org)
+
+    def gated(app: ASGIApp, refuse: Refusal) -> UploadGate:
+        return UploadGate(app, runtime, slots, refuse)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,18 +127,24 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/metrics", metrics),
         Route(
             "/graphql",
-            BodyLimit(graphql, settings.max_request_body_bytes, settings.max_upload_bytes),
+            gated(
+                BodyLimit(graphql, settings.max_request_body_bytes, settings.max_upload_bytes),
+                graphql_refusal,
+            ),
             methods=["GET", "POST"],
         ),
         WebSocketRoute("/graphql", graphql),
         Mount(
             "/api/v1",
-            app=create_rest_app(
-                schema,
-                build_rest_context,
-                files=runtime.storage,
-                max_body_bytes=settings.max_request_body_bytes,
-                max_upload_bytes=settings.max_upload_bytes,
+            app=gated(
+                create_rest_app(
+                    schema,
+                    build_rest_context,
+                    files=runtime.storage,
+                    max_body_bytes=settings.max_request_body_bytes,
+                    max_upload_bytes=settings.max_upload_bytes,
+                ),
+                rest_refusal,
             ),
         ),
     ]

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=2000, ge=10)
     max_query_aliases: int = Field(default=30, ge=1)
+    max_query_bytes: int = Field(default=50_000, ge=1000)
+    """Characters of one GraphQL document (callers without a token: 2000)."""
+    max_query_fields: int = Field(default=1000, ge=10)
+    """Selections of one document with its fragments expanded, checked before validation."""
+    max_query_cost: int = Field(default=20_000, ge=100)
+    """Fields an operation may resolve, each times the items of the lists above it."""
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     """For JSON bodies; uploads have their own limit."""
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)
@@ -38,6 +44,12 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     """Audio uploads and ingest downloads; enforced while streaming (413)."""
+    max_concurrent_uploads_per_org: int = Field(default=4, ge=1)
+    """Uploads one org may stream at once per API process (429 beyond)."""
+    max_audio_seconds: float = Field(default=4 * 3600, gt=0)
+    """Longest recording accepted (checked when probed): bounds decode memory and CPU."""
+    max_audio_channels: int = Field(default=8, ge=1)
+    """Most channels a recording may have (calls have 1-2); more are refused when probed."""
     run_workers: bool = True
     """``aica serve`` runs pipeline consumers in-process; set 0 when ``aica worker``s do."""
     worker_concurrency: int = Field(default=1, ge=1)

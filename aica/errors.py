@@ -43,6 +43,12 @@ class Conflict(AicaError):
     code = "CONFLICT"
 
 
+class TooComplex(AicaError):
+    """A GraphQL document over the work one request may cost."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
 class PayloadTooLarge(AicaError):
     code = "PAYLOAD_TOO_LARGE"
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import aiofiles.os
 
 from aica.errors import BadInput, PayloadTooLarge
 
+STALE_STAGED_SECONDS = 600.0
 _STAGED_ID = re.compile(r"^stg_[0-9a-f]{32}$")
 _KEY = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+\.[a-z0-9]+$")
 
@@ -41,6 +43,22 @@ class Storage:
     def ensure_dirs(self) -> None:
         self.staging.mkdir(parents=True, exist_ok=True)
         self.audio.mkdir(parents=True, exist_ok=True)
+
+    def sweep_staging(self, older_than: float = STALE_STAGED_SECONDS) -> int:
+        """Remove staged files a killed process left behind; returns how many.
+
+        Only files untouched for ``older_than`` seconds go: another process sharing the data
+        directory may be writing its own right now, and a live upload or download writes
+        continuously (and is consumed within its request or job once written).
+        """
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in self.staging.glob("stg_*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.suffix in (".part", ".json") and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     async def stage(self, chunks: AsyncIterable[bytes], limit: int) -> StagedFile:
         """Write ``chunks`` to a new staged file, hashing as it goes; over ``limit`` is 413.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from aica.errors import AicaError
+from aica.nesting import MAX_JSON_DEPTH, loads
 from rest_compat.errors import RestError
 
 FORM = "application/x-www-form-urlencoded"
@@ -28,6 +29,9 @@ def nested_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     for key, value in pairs:
         head, _, rest = key.partition("[")
         path = [head] + [part.rstrip("]") for part in rest.split("[")] if rest else [head]
+        if len(path) > MAX_JSON_DEPTH:
+            message = f"Form field {head!r} is nested deeper than {MAX_JSON_DEPTH} levels"
+            raise RestError("BAD_USER_INPUT", message, field=head)
         node = result
         for part in path[:-1]:
             child = node.setdefault(part, {})
@@ -54,9 +58,12 @@ async def read_body(request: Request, limit: int, *, allow_form: bool) -> dict[s
     if not raw.strip():
         raise RestError("BAD_USER_INPUT", "Request body must be a JSON object")
     try:
-        body = json.loads(raw)
+        body = loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise RestError("BAD_USER_INPUT", "Request body is not valid JSON") from None
+    except AicaError as exc:
+        named = {"field": exc.extensions["field"]} if "field" in exc.extensions else {}
+        raise RestError("BAD_USER_INPUT", exc.message, **named) from None
     if not isinstance(body, dict):
         raise RestError("BAD_USER_INPUT", "Request body must be a JSON object")
     return body

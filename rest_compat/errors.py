@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 
 STATUS_BY_CODE = {
     "BAD_USER_INPUT": 400,
+    "QUERY_TOO_COMPLEX": 400,
     "UNAUTHENTICATED": 401,
     "PAYMENT_REQUIRED": 402,
     "FORBIDDEN": 403,
@@ -21,7 +22,9 @@ STATUS_BY_CODE = {
     "RATE_LIMITED": 429,
     "INTERNAL_SERVER_ERROR": 500,
 }
-CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+CODE_BY_STATUS = {
+    status: code for code, status in STATUS_BY_CODE.items() if code != "QUERY_TOO_COMPLEX"
+}
 
 
 class RestError(Exception):

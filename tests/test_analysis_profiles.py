@@ -148,7 +148,8 @@ PHRASE = ["categories", 0, "criteria", 0]
             "categories[1].criteria[0].pattern",
             "invalid regex: missing ), unterminated subpattern",
         ),
-        ([*CRIT, "pattern"], r"(a+)+$", "categories[1].criteria[0].pattern", "nested repetition"),
+        ([*CRIT, "pattern"], r"(a)x\1", "categories[1].criteria[0].pattern", "backreferences"),
+        ([*CRIT, "pattern"], r"(?<!не )хорошо", "categories[1].criteria[0].pattern", "lookahead"),
         ([*CRIT, "pattern"], "x" * 301, "categories[1].criteria[0].pattern", "at most 300"),
         (["categories"], [], "categories", "must hold at least 1 category"),
         (

@@ -44,7 +44,7 @@ from itertools import chain
 from typing import Any, Literal, cast
 
 from aica.analysis.language import base_code, spoken_language
-from aica.analysis.matching import Hit, Index, compile_pattern
+from aica.analysis.matching import Hit, Index
 from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
 from aica.analysis.profiles import Category, Criterion, Profile
 from aica.analysis.summary import summarize
@@ -331,7 +331,7 @@ def _judge(call: _Call, criterion: Criterion) -> _Outcome:
     if criterion.kind == "phrase":
         hits = call.index.find(criterion.phrases_for(call.language), segments, lo, hi)
     else:
-        hits = call.index.search(compile_pattern(criterion.pattern or ""), segments, lo, hi)
+        hits = call.index.search(criterion.pattern or "", segments, lo, hi)
     where = _where(call, criterion)
     if criterion.forbidden:
         if hits:

@@ -35,7 +35,7 @@ calling" (92.7) while "thank you for holding" (85.7) and "how can we help" (the 
 missing) do not.
 
 Regex criteria search each segment's text (whitespace collapsed, ``ё`` read as ``е``,
-case-insensitive).
+case-insensitive) in linear time (:mod:`aica.analysis.patterns`).
 
 Times: a segment's words carry their own timestamps; a segment without words (a transcript
 from elsewhere) spreads its words, or its characters for a regex, evenly over its span.
@@ -54,6 +54,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from aica.analysis.lemmas import lemma
+from aica.analysis.patterns import compile_pattern
 from aica.transcript import Segment
 
 FUZZY_THRESHOLD = 88.0
@@ -106,11 +107,6 @@ def regex_text(text: str) -> str:
 def _yo(text: str) -> str:
     """``ё`` as ``е`` (one character for one, so match offsets hold for the original)."""
     return text.replace("ё", "е").replace("Ё", "Е")
-
-
-@lru_cache(maxsize=1024)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(_yo(pattern), re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,22 +334,19 @@ class Index:
                 best[index] = hit
         return sorted(best.values(), key=lambda h: (h.start, h.segment))
 
-    def search(
-        self, pattern: re.Pattern[str], segments: Sequence[int], start: float, end: float
-    ) -> list[Hit]:
+    def search(self, pattern: str, segments: Sequence[int], start: float, end: float) -> list[Hit]:
         """The first match of ``pattern`` overlapping [start, end] in each of ``segments``."""
+        compiled = compile_pattern(_yo(pattern))
         hits: list[Hit] = []
         for index in segments:
             seg = self.segments[index]
             text = seg.regex()[0]
-            for m in pattern.finditer(_yo(text)):
-                if m.end() == m.start():
-                    continue
-                t0, t1 = _char_times(seg, m.start(), m.end())
+            for m_start, m_end in compiled.spans(_yo(text)):
+                t0, t1 = _char_times(seg, m_start, m_end)
                 if t1 < start or t0 > end:
                     continue
-                heard = text[m.start() : m.end()]
-                hits.append(Hit(index, t0, t1, heard, pattern.pattern, 100.0))
+                heard = text[m_start:m_end]
+                hits.append(Hit(index, t0, t1, heard, compiled.pattern, 100.0))
                 break
         return sorted(hits, key=lambda h: (h.start, h.segment))
 

@@ -22,8 +22,8 @@ Criterion kinds:
   normalisation and the fuzzy rule). ``phrases`` is a list (any language) or a dict of
   language code to list; the analyzer picks the call's language, else the whole union.
 - ``regex``: ``pattern`` matches a segment's text (case-insensitive, ``ё`` read as ``е``).
-  Patterns are at most 300 characters and may not nest unbounded quantifiers (``(a+)+``),
-  which can take exponential time.
+  Patterns are at most 300 characters of Python ``re`` syntax, matched in linear time
+  (:mod:`aica.analysis.patterns`): backreferences and lookaround are refused.
 - ``metric``: ``metric`` compared with ``threshold`` by ``operator`` (``lt lte gt gte``); the
   criterion passes when ``value <operator> threshold``. Metrics are those of
   :class:`~aica.analysis.metrics.CallMetrics`: ``talk_ratio`` and ``silence_ratio`` (0..1),
@@ -38,7 +38,6 @@ regex criteria pass when nothing matches (threats, insults).
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Mapping
@@ -47,6 +46,7 @@ from typing import Any, Literal, cast, get_args
 
 from aica.analysis import _builtin
 from aica.analysis.matching import normalize
+from aica.analysis.patterns import PatternError, compile_pattern
 from aica.errors import BadInput
 
 Kind = Literal["phrase", "regex", "metric"]
@@ -484,48 +484,11 @@ def _phrase_list(raw: list[Any] | tuple[Any, ...], path: str) -> tuple[str, ...]
     return tuple(phrases)
 
 
-_sre_parser: Any = importlib.import_module("re._parser")
-_sre_constants: Any = importlib.import_module("re._constants")
-_REPEATS = {
-    _sre_constants.MAX_REPEAT,
-    _sre_constants.MIN_REPEAT,
-    getattr(_sre_constants, "POSSESSIVE_REPEAT", _sre_constants.MAX_REPEAT),
-}
-
-
 def _check_pattern(pattern: str, path: str) -> None:
     try:
-        re.compile(pattern)
-        parsed = _sre_parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise _fail(path, f"invalid regex: {exc}") from None
-    if _nested_repeat(parsed, inside=False):
-        raise _fail(
-            path,
-            "nested repetition such as (a+)+ can take exponential time; "
-            "repeat a group at most a fixed number of times",
-        )
-
-
-def _nested_repeat(node: Any, *, inside: bool) -> bool:
-    """Whether an unbounded-ish repeat (max > 1) sits inside another in the parsed pattern."""
-    if hasattr(node, "data"):  # a SubPattern
-        node = node.data
-    if isinstance(node, list):
-        for item in node:
-            if isinstance(item, tuple) and len(item) == 2 and item[0] in _REPEATS:
-                _low, high, sub = item[1]
-                repeats = high > 1
-                if repeats and inside:
-                    return True
-                if _nested_repeat(sub, inside=inside or repeats):
-                    return True
-            elif _nested_repeat(item, inside=inside):
-                return True
-        return False
-    if isinstance(node, tuple):
-        return any(_nested_repeat(part, inside=inside) for part in node)
-    return False
+        compile_pattern(pattern)
+    except PatternError as exc:
+        raise _fail(path, str(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,6 +43,22 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+_REASONS: tuple[tuple[type[asyncpg.PostgresError], str], ...] = (
+    (asyncpg.StringDataRightTruncationError, "a text is longer than its field allows"),
+    (asyncpg.NumericValueOutOfRangeError, "a number is out of range"),
+    (asyncpg.CharacterNotInRepertoireError, "a text holds characters that cannot be stored"),
+    (asyncpg.UntranslatableCharacterError, "a text holds characters that cannot be stored"),
+)
+
+
+def _plain_reason(refused: asyncpg.PostgresError) -> str:
+    """What was wrong, in our words: the driver's message names its own internals."""
+    for kind, reason in _REASONS:
+        if isinstance(refused, kind):
+            return reason
+    return "a value is not valid for its field"
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """strawberry's MaskErrors, with codes so clients (and the REST shim) can tell them apart."""
 
@@ -63,9 +79,8 @@ class MaskUnexpectedErrors(MaskErrors):
                 extensions={"code": "CONFLICT"},
             )
         if refused is not None:
-            detail = str(refused).replace("\x00", "\\0")
             return GraphQLError(
-                f"Invalid value: {detail}",
+                f"Invalid value: {_plain_reason(refused)}",
                 nodes=error.nodes,
                 path=error.path,
                 extensions={"code": "BAD_USER_INPUT"},

@@ -9,7 +9,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -18,7 +17,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from aica.config import Settings
+from aica.graphql.budget import DocumentBudget
+from aica.graphql.cost import QueryCost
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
+from aica.graphql.inputs import InputGuard
 from aica.graphql.scalars import SCALARS
 from aica.graphql.types.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
@@ -89,11 +91,18 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     extensions: Iterable[Any] = [
+        # Before the validation cache, which validates in its own pre-validation hook.
+        DocumentBudget(
+            max_bytes=settings.max_query_bytes,
+            max_tokens=settings.max_query_tokens,
+            max_fields=settings.max_query_fields,
+        ),
         ParserCache(maxsize=512),
         ValidationCache(maxsize=512),
         QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        InputGuard(),
+        QueryCost(max_cost=settings.max_query_cost),
         MaskUnexpectedErrors(),
     ]
     return Schema(

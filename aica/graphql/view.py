@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,6 +16,7 @@ from strawberry.types.unset import UnsetType
 from aica.errors import AicaError
 from aica.graphql.context import Context, bearer
 from aica.graphql.schema import Schema
+from aica.nesting import loads
 from aica.runtime import Runtime
 
 
@@ -41,9 +43,19 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.runtime = runtime
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return loads(data)
+        except AicaError as exc:
+            raise HTTPException(400, exc.message) from None
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        checked = getattr(request.state, "graphql_context", None)  # by the upload gate
+        if isinstance(checked, Context):
+            checked.response = response
+            return checked
         return context_for(self.runtime, request, response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -66,6 +66,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     """``aica worker``: consumers only, no HTTP, until SIGTERM or SIGINT."""
     runtime = Runtime.from_settings(settings)
     runtime.storage.ensure_dirs()
+    runtime.storage.sweep_staging()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

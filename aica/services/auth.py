@@ -157,6 +157,10 @@ async def create_token(
         )
     if not name.strip() or len(name) > 200:
         raise BadInput("Token name must be 1-200 characters", field="name")
+    if not name.isprintable():
+        raise BadInput("Token name must not contain control characters", field="name")
+    if kind is TokenKind.personal and org_id is not None:
+        raise BadInput("orgId applies to service tokens only", field="orgId")
     if kind is TokenKind.service:
         if org_id is None:
             raise BadInput("A service token needs an organization", field="orgId")

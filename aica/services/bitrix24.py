@@ -28,6 +28,7 @@ from aica.services.access import Actor, in_org
 from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, post_json
 from aica.services.ingest import check_http_url, create_once
 from aica.services.projects import get_project
+from aica.services.record_fields import check_lengths
 
 CALL_END = "ONVOXIMPLANTCALLEND"
 _DOMAIN = re.compile(r"^[a-z0-9.-]+(:\d+)?$")
@@ -164,13 +165,24 @@ async def ingest_event(events: Broadcaster, event: dict[str, Any]) -> Record | N
         return None
     auth = event.get("auth")
     auth = auth if isinstance(auth, dict) else {}
+    agent = _text(data, "PORTAL_USER_ID", "ACCOUNT_USER_ID")
+    phone = _text(data, "PHONE_NUMBER")
+    check_lengths(
+        {"externalId": call_id, "agentExternalId": agent, "customerPhone": phone},
+        prefix="data.",
+        names={
+            "externalId": "CALL_ID",
+            "agentExternalId": "PORTAL_USER_ID",
+            "customerPhone": "PHONE_NUMBER",
+        },
+    )
     record = Record(
         org_id=connection.org_id,
         source=RecordSource.bitrix24,
         external_id=call_id,
         project_id=connection.project_id,
-        agent_external_id=_text(data, "PORTAL_USER_ID", "ACCOUNT_USER_ID"),
-        customer_phone=_text(data, "PHONE_NUMBER"),
+        agent_external_id=agent,
+        customer_phone=phone,
         duration=_seconds(data.get("CALL_DURATION")),
         audio_url=_url(data.get("CALL_RECORD_URL")),
         metadata={

@@ -16,6 +16,7 @@ from aica.queue import enqueue_record
 from aica.services import billing
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.services.record_fields import check_lengths
 from aica.services.records import announce
 from aica.services.uploads import split_columns
 
@@ -48,6 +49,13 @@ def _validate(ingest: Ingest) -> None:
     check_http_url(ingest.audio_url, "audioUrl")
     if not ingest.external_id.strip() or len(ingest.external_id) > 200:
         raise BadInput("externalId must be 1-200 characters", field="externalId")
+    check_lengths(
+        {
+            "agentName": ingest.agent_name,
+            "agentExternalId": ingest.agent_external_id,
+            "customerPhone": ingest.customer_phone,
+        }
+    )
 
 
 async def ingest_record(actor: Actor, events: Broadcaster, ingest: Ingest) -> Record:

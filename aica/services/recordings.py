@@ -15,6 +15,7 @@ from aica.services.downloads import (
     download,
     post_json,
 )
+from aica.services.uploads import audio_limits
 from aica.speech.audio import probe
 from aica.storage import Storage
 
@@ -32,7 +33,7 @@ async def fetch_audio(record: Record, settings: Settings, storage: Storage) -> d
         url, storage, limit=settings.max_upload_bytes, time_limit=time_limit, policy=policy
     )
     try:
-        info = await asyncio.to_thread(probe, staged.path)
+        info = await asyncio.to_thread(probe, staged.path, audio_limits(settings))
         key = await storage.commit(staged, record.org_id, record.id, info.format)
     finally:
         await storage.discard(staged.id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tortoise.transactions import in_transaction
 
@@ -12,6 +14,7 @@ from aica.services.access import Actor
 from aica.services.analyses import get_analysis
 
 MAX_TEXT = 10_000
+T = TypeVar("T")
 
 
 def _text(value: str, field: str, *, required: bool) -> str:
@@ -23,9 +26,38 @@ def _text(value: str, field: str, *, required: bool) -> str:
     return value
 
 
-async def list_annotations(actor: Actor, analysis_id: str) -> list[Annotation]:
-    analysis = await get_analysis(actor, analysis_id)
-    return await Annotation.filter(analysis_id=analysis.id).order_by("created_at", "id")
+# Reads of many analyses (or reviews) at once, for DataLoaders: the caller has already been
+# allowed to read each one (it came from a list or lookup scoped to the caller).
+
+
+async def annotations_of(analysis_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+    rows = await Annotation.filter(analysis_id__in=analysis_ids).order_by("created_at", "id")
+    return _grouped(rows, lambda a: a.analysis_id)
+
+
+async def current_reviews(analysis_ids: Sequence[str]) -> dict[str, Review]:
+    rows = await Review.filter(analysis_id__in=analysis_ids, is_current=True).order_by(
+        "-created_at", "-id"
+    )
+    return {key: group[0] for key, group in _grouped(rows, lambda r: r.analysis_id).items()}
+
+
+async def review_histories(analysis_ids: Sequence[str]) -> dict[str, list[Review]]:
+    rows = await Review.filter(analysis_id__in=analysis_ids).order_by("-created_at", "-id")
+    return _grouped(rows, lambda r: r.analysis_id)
+
+
+async def disputes_of(review_ids: Sequence[str]) -> dict[str, list[Dispute]]:
+    rows = await Dispute.filter(review_id__in=review_ids).order_by("created_at", "id")
+    return _grouped(rows, lambda d: d.review_id)
+
+
+def _grouped(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    """Rows by ``key``, each group in the rows' order."""
+    groups: dict[str, list[T]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
 
 
 async def add_annotation(
@@ -78,11 +110,6 @@ def parse_categories(raw: object) -> dict[str, int] | None:
     return {str(k): round(v) for k, v in raw.items()}
 
 
-async def current_review(actor: Actor, analysis_id: str) -> Review | None:
-    analysis = await get_analysis(actor, analysis_id)
-    return await _current(analysis.id)
-
-
 async def _current(analysis_id: str) -> Review | None:
     return (
         await Review.filter(analysis_id=analysis_id, is_current=True)
@@ -95,11 +122,6 @@ async def _lock(analysis: Analysis) -> None:
     """Serialises reviews and disputes of one analysis (two submits must not both become
     current, one agent must not dispute twice)."""
     await Analysis.select_for_update().filter(pk=analysis.id).first()
-
-
-async def review_history(actor: Actor, analysis_id: str) -> list[Review]:
-    analysis = await get_analysis(actor, analysis_id)
-    return await Review.filter(analysis_id=analysis.id).order_by("-created_at", "-id")
 
 
 def _check_review(analysis: Analysis, review: ReviewInput) -> str:
@@ -133,11 +155,6 @@ async def submit_review(actor: Actor, analysis_id: str, review: ReviewInput) -> 
             categories=review.categories or None,
             comment=comment,
         )
-
-
-async def disputes_of(review_id: str) -> list[Dispute]:
-    """Disputes of a review the caller has already been allowed to read."""
-    return await Dispute.filter(review_id=review_id).order_by("created_at", "id")
 
 
 async def dispute_review(actor: Actor, analysis_id: str, reason: str) -> Dispute:

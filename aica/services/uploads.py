@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from aica.config import Settings
 from aica.errors import BadInput, Conflict
 from aica.events import Broadcaster
 from aica.models import Record, RecordSource, Role
+from aica.nesting import loads
 from aica.queue import enqueue_record
 from aica.services import billing
 from aica.services.access import Actor
 from aica.services.projects import get_project
+from aica.services.record_fields import check_lengths
 from aica.services.records import announce
-from aica.speech.audio import probe
+from aica.speech.audio import Limits, probe
 from aica.storage import StagedFile, Storage
 
 # Metadata keys that become record columns; everything else stays in ``metadata``.
@@ -43,7 +45,7 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = loads(raw, field="metadata")
         except ValueError:
             raise BadInput("metadata is not valid JSON", field="metadata") from None
     if not isinstance(raw, dict):
@@ -51,6 +53,7 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     for key in _COLUMNS:
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise BadInput(f"metadata.{key} must be a string", field=f"metadata.{key}")
+    check_lengths(raw, prefix="metadata.")
     return raw
 
 
@@ -59,6 +62,10 @@ def split_columns(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     the phone is masked from its column for lists and agents, never from metadata."""
     columns = {col: metadata.get(key) for key, col in _COLUMNS.items()}
     return columns, {k: v for k, v in metadata.items() if k not in _COLUMNS}
+
+
+def audio_limits(settings: Settings) -> Limits:
+    return Limits(max_seconds=settings.max_audio_seconds, max_channels=settings.max_audio_channels)
 
 
 def require_uploader(actor: Actor) -> None:
@@ -73,12 +80,12 @@ async def check_can_upload(actor: Actor, project_id: str) -> None:
 
 
 async def create_from_upload(
-    actor: Actor, storage: Storage, events: Broadcaster, upload: Upload
+    actor: Actor, storage: Storage, events: Broadcaster, upload: Upload, limits: Limits
 ) -> Record:
     """Probe, move into storage, create the record and its job; on any failure keep nothing."""
     try:
         await check_can_upload(actor, upload.project_id)
-        info = await asyncio.to_thread(probe, upload.staged.path)
+        info = await asyncio.to_thread(probe, upload.staged.path, limits)
     except BaseException:
         await storage.discard(upload.staged.id)
         raise

@@ -17,7 +17,9 @@ those formats that cannot be used is :class:`~aica.errors.BadInput` with ``reaso
     without an Info frame) is indistinguishable from a shorter recording and is accepted
     with the audio it holds;
 ``undecodable``
-    the container is recognised but none of its audio can be decoded.
+    the container is recognised but none of its audio can be decoded;
+``too_long`` / ``too_many_channels``
+    over :class:`Limits` (a few kilobytes of FLAC can announce hours of many-channel silence).
 
 Damaged data that makes the demuxer lose the stream before the announced end reads as
 ``truncated`` too (the message says "truncated or damaged" where it cannot tell).
@@ -60,6 +62,14 @@ _PROBE_DECODE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What ``probe`` accepts: bounds the memory and CPU one recording can cost downstream."""
+
+    max_seconds: float = 4 * 3600.0
+    max_channels: int = 8
+
+
+@dataclass(frozen=True)
 class AudioInfo:
     format: AudioFormat
     duration: float
@@ -70,12 +80,14 @@ class AudioInfo:
     """FFmpeg's decoder name, e.g. ``pcm_s16le``, ``mp3float``, ``opus``, ``aac``."""
 
 
-def probe(path: str | os.PathLike[str]) -> AudioInfo:
+def probe(path: str | os.PathLike[str], limits: Limits = Limits()) -> AudioInfo:
     """What the file at ``path`` holds; raises if it is not usable audio (see the module doc)."""
     path = Path(path)
     with _open(path) as (container, fmt):
         stream = container.streams.audio[0]
+        _check_channels(stream.channels, limits)
         declared = _declared_duration(container, stream)
+        _check_seconds(declared or 0.0, limits)
         end_pts = 0  # in the stream's time base: integers in the loop, seconds once at the end
         packets = decoded = 0
         decode_error: av.error.FFmpegError | None = None
@@ -108,6 +120,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         end = _seconds(end_pts, stream)
         _check_length(declared, end)
         duration = min(declared, end) if declared and end else (declared or end)
+        _check_seconds(max(declared or 0.0, end), limits)  # a header may understate
         return AudioInfo(
             format=fmt,
             duration=round(duration, 3),
@@ -117,6 +130,12 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         )
 
 
+def channel_count(path: str | os.PathLike[str]) -> int:
+    """Channels of the file's audio stream (``decode`` mixes down more than two)."""
+    with _open(Path(path)) as (container, _fmt):
+        return int(container.streams.audio[0].channels)
+
+
 def _seconds(pts: int, stream: Any) -> float:
     return float(pts * stream.time_base) if stream.time_base is not None else 0.0
 
@@ -124,23 +143,26 @@ def _seconds(pts: int, stream: Any) -> float:
 def decode(path: str | os.PathLike[str], *, split_channels: bool) -> list[npt.NDArray[np.float32]]:
     """The audio as float32 arrays at 16 kHz in [-1, 1].
 
-    With ``split_channels`` one array per channel, else one mono mixdown. Frames are resampled
-    as they are decoded and written into a growing buffer, so memory holds little beyond the
-    result (an hour of stereo is 2 x 230 MB).
+    With ``split_channels`` one array per channel of a stereo file, else (and always for more
+    than two channels) one mono mixdown. Frames are resampled as they are decoded and written
+    into a growing buffer, so memory holds little beyond the result (an hour of stereo is
+    2 x 230 MB) however many channels the file has.
     """
     path = Path(path)
     with _open(path) as (container, _fmt):
         stream = container.streams.audio[0]
+        channels = stream.channels
         # Keep the source channels (the mixdown is a plain average, done here: swresample's
-        # stereo->mono sums at -3 dB each and clips loud calls).
-        layout = _layout(stream.channels) if stream.channels <= 2 else stream.layout.name
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
+        # stereo->mono sums at -3 dB each and clips loud calls). Interleaved output: PyAV
+        # reads planar frames through AVFrame.data, which holds 8 planes, and segfaults on
+        # a frame with 8 or more.
+        layout = _layout(channels) if channels <= 2 else stream.layout.name
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=SAMPLE_RATE)
         declared = _declared_duration(container, stream)
         expected = min(declared or 60.0, 4 * 3600.0)  # a lying header can't make us allocate
+        split = split_channels and channels == 2
         buffer = _Buffer(
-            stream.channels if split_channels else 1,
-            int(expected * SAMPLE_RATE) + SAMPLE_RATE,
-            mix=not split_channels,
+            channels if split else 1, int(expected * SAMPLE_RATE) + SAMPLE_RATE, mix=not split
         )
         errors = 0
         try:
@@ -152,9 +174,9 @@ def decode(path: str | os.PathLike[str], *, split_channels: bool) -> list[npt.ND
                     continue
                 for frame in frames:
                     for out in resampler.resample(frame):
-                        buffer.append(out.to_ndarray())
+                        buffer.append(_planar(out.to_ndarray(), channels))
             for out in resampler.resample(None):
-                buffer.append(out.to_ndarray())
+                buffer.append(_planar(out.to_ndarray(), channels))
         except av.error.FFmpegError as exc:
             if buffer.size == 0:
                 raise _undecodable(exc) from exc
@@ -168,6 +190,11 @@ def decode(path: str | os.PathLike[str], *, split_channels: bool) -> list[npt.ND
             raise BadInput("The audio file holds no audio", reason="empty")
         _check_length(declared, buffer.size / SAMPLE_RATE)
         return buffer.arrays()
+
+
+def _planar(interleaved: npt.NDArray[Any], channels: int) -> npt.NDArray[Any]:
+    """(1, samples x channels) interleaved -> (channels, samples)."""
+    return interleaved.reshape(-1, channels).T
 
 
 class _Buffer:
@@ -263,6 +290,28 @@ def _check_length(declared: float | None, held: float) -> None:
             f"The audio file is truncated: its header announces {declared:.1f} s "
             f"but it holds {held:.1f} s",
             reason="truncated",
+        )
+
+
+def _check_channels(channels: int, limits: Limits) -> None:
+    if channels > limits.max_channels:
+        raise BadInput(
+            f"The audio has {channels} channels; at most {limits.max_channels} are accepted "
+            "(calls are mono or stereo)",
+            reason="too_many_channels",
+            field="file",
+            limit=limits.max_channels,
+        )
+
+
+def _check_seconds(seconds: float, limits: Limits) -> None:
+    if seconds > limits.max_seconds:
+        raise BadInput(
+            f"The audio is {seconds / 3600:.1f} h long; at most "
+            f"{limits.max_seconds / 3600:g} h are accepted",
+            reason="too_long",
+            field="file",
+            limit=limits.max_seconds,
         )
 
 

@@ -10,7 +10,7 @@ blocking CPU work: call it in a thread.
   ``agent_channel``) or ``customer``, and the segments are merged by start time. With language
   auto-detection the language is detected once, on whichever channel Whisper is surer of, and
   forced on both, so the two sides of one call are never transcribed in different languages.
-- More than two channels: mixed down and treated as mono.
+- More than two channels: mixed down (while decoding) and treated as mono.
 
 Segments Whisper invents on silence or hold music are dropped: Silero VAD removes non-speech
 before decoding, then a segment goes if its no-speech probability is above 0.6 while its
@@ -28,7 +28,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,7 @@ class Transcriber:
         check_language(self.model_name, code)
         if agent_channel not in (0, 1):
             raise ValueError(f"agent_channel must be 0 or 1, not {agent_channel}")
+        file_channels = audio.channel_count(path)
         channels = audio.decode(path, split_channels=True)
         duration = len(channels[0]) / audio.SAMPLE_RATE
         model = self.load()
@@ -171,9 +172,7 @@ class Transcriber:
                 for i, samples in enumerate(channels)
             ]
         else:
-            mono = channels[0] if len(channels) == 1 else _mixdown(channels)
-            tracks = [(mono, 0, "unknown")]
-        file_channels = len(channels)
+            tracks = [(channels[0], 0, "unknown")]
         del channels
 
         progress = _Progress(on_progress, [len(t[0]) / audio.SAMPLE_RATE for t in tracks])
@@ -278,15 +277,6 @@ def _same_signal(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> bool
         diff += float(np.square(x - y).sum())
         level += float(max(np.square(x).sum(), np.square(y).sum()))
     return diff <= (_SAME_SIGNAL**2) * level
-
-
-def _mixdown(channels: Iterable[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
-    stacked = list(channels)
-    out = np.zeros_like(stacked[0])
-    for c in stacked:
-        out += c
-    out /= len(stacked)
-    return out
 
 
 class _Progress:

@@ -100,21 +100,22 @@ class Analysis:
             metrics=_metrics(result.get("metrics", {})),
         )
 
+    # An Analysis is only built from a row the caller may read, so its parts are batched
+    # across the list it came in (one query each, whatever the page size).
     @strawberry.field(description="The current QA review, if any.")
     async def review(self, info: Info) -> Review | None:
-        actor = await info.context.actor()
-        review = await reviews.current_review(actor, self.id)
+        review = await info.context.loaders.current_review_by_analysis.load(self.id)
         return Review.from_model(review) if review else None
 
     @strawberry.field(description="Every review, newest first (the AI's scores stay above).")
     async def review_history(self, info: Info) -> list[Review]:
-        actor = await info.context.actor()
-        return [Review.from_model(r) for r in await reviews.review_history(actor, self.id)]
+        rows = await info.context.loaders.review_history_by_analysis.load(self.id)
+        return [Review.from_model(r) for r in rows]
 
     @strawberry.field
     async def annotations(self, info: Info) -> list[Annotation]:
-        actor = await info.context.actor()
-        return [Annotation.from_model(a) for a in await reviews.list_annotations(actor, self.id)]
+        rows = await info.context.loaders.annotations_by_analysis.load(self.id)
+        return [Annotation.from_model(a) for a in rows]
 
 
 @strawberry.type
@@ -177,8 +178,8 @@ class Review:
         )
 
     @strawberry.field
-    async def disputes(self) -> list[Dispute]:
-        rows = await reviews.disputes_of(self.id)
+    async def disputes(self, info: Info) -> list[Dispute]:
+        rows = await info.context.loaders.disputes_by_review.load(self.id)
         return [
             Dispute(
                 id=strawberry.ID(d.id),

@@ -65,13 +65,17 @@ class UploadMutations:
         file = cast(UploadFile, input.file)  # strawberry's Upload is Starlette's UploadFile here
         staged = await runtime.storage.stage(_chunks(file), runtime.settings.max_upload_bytes)
         upload = uploads.Upload(input.project_id, staged, file.filename or "", metadata)
-        record = await uploads.create_from_upload(actor, runtime.storage, runtime.events, upload)
+        limits = uploads.audio_limits(runtime.settings)
+        record = await uploads.create_from_upload(
+            actor, runtime.storage, runtime.events, upload, limits
+        )
         return Record.from_model(record, mask_phone=False)
 
     @strawberry.mutation(description="Create a record from a file the REST upload route staged.")
     async def create_record_from_staged_file(self, info: Info, input: StagedUploadInput) -> Record:
         actor = await info.context.actor()
-        storage = info.context.runtime.storage
+        runtime = info.context.runtime
+        storage = runtime.storage
         try:
             staged = storage.staged(input.staged_file_id)
             metadata = uploads.parse_metadata(input.metadata)
@@ -79,9 +83,8 @@ class UploadMutations:
             await storage.discard(input.staged_file_id)
             raise
         upload = uploads.Upload(input.project_id, staged, input.file_name, metadata)
-        record = await uploads.create_from_upload(
-            actor, storage, info.context.runtime.events, upload
-        )
+        limits = uploads.audio_limits(runtime.settings)
+        record = await uploads.create_from_upload(actor, storage, runtime.events, upload, limits)
         return Record.from_model(record, mask_phone=False)
 
 
