@@ -183,7 +183,7 @@ async def test_a_job_killed_after_metering_does_not_meter_again(
 
     names = [s.name for s in STAGES]
     after = names.index(Stage.metering) + 1
-    stages = (*STAGES[:after], StageSpec(Stage.indexing, 0, crash_once), *STAGES[after:])
+    stages = (*STAGES[:after], StageSpec("crash", 0, crash_once), *STAGES[after:])
     async with serving(
         audio_host({"call.wav": audio.speech("Hello, how can I help you?")})
     ) as host:

@@ -224,7 +224,7 @@ async def subscribed_supervisor_loses_access(
     redis = Redis.from_url(conftest.REDIS_URL)
 
     async def publish() -> None:
-        event = {"event": "updated", "recordId": record.id}
+        event = {"recordId": record.id, "orgId": tenant.org_id, "status": "pending", "progress": 0}
         await redis.publish(f"aica:{project_channel(project.id)}", json.dumps(event))
 
     async def nothing() -> None:

@@ -25,6 +25,7 @@ import asyncpg
 import httpx
 import pytest
 
+from aica.services.pipeline import STAGES
 from tests.audio import AudioFactory
 from tests.conftest import ADMIN_DSN, REDIS_URL, free_port
 from tests.http_fixtures import Receiver, audio_host, serving
@@ -257,7 +258,7 @@ async def test_a_worker_killed_after_the_download_resumes_without_downloading_ag
         finally:
             stop(second)
     assert row["status"] == "completed", (tmp_path / "w2.log").read_text()[-3000:]
-    assert row["stages_done"] == ["downloading", "transcribing", "analyzing", "alerting"]
+    assert row["stages_done"] == [stage.name for stage in STAGES]
     assert row["attempts"] == 2
     assert hits["call.wav"] == 1
 

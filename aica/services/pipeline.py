@@ -69,7 +69,7 @@ class StageRun:
     re-analysis of a finished record does neither."""
     analysis: Analysis | None = None
     """Set by the analyze stage."""
-    current: Stage | None = None
+    current: str | None = None
     """The stage running now; its progress goes from ``base`` to ``base + share`` percent."""
     base: int = 0
     share: int = 0
@@ -94,7 +94,7 @@ class StageRun:
                 await Record.filter(pk=self.record.id).update(stages_done=done)
                 self.record.stages_done = done
 
-    def finished(self, stage: Stage) -> bool:
+    def finished(self, stage: str) -> bool:
         return self.job and str(stage) in self.record.stages_done
 
     @asynccontextmanager
@@ -129,7 +129,8 @@ StageFunction = Callable[[StageRun], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class StageSpec:
-    name: Stage
+    name: str
+    """A ``Stage`` value: shown as the record's ``stage`` while it runs."""
     share: int
     """Percent of the record's progress this stage covers (the shares add up to 100)."""
     run: StageFunction
@@ -204,7 +205,7 @@ STAGES: tuple[StageSpec, ...] = (
 
 
 async def run_stages(
-    run: StageRun, start: Stage | None = None, stages: Sequence[StageSpec] = STAGES
+    run: StageRun, start: str | None = None, stages: Sequence[StageSpec] = STAGES
 ) -> None:
     """Run ``stages`` from ``start`` (default: the first), skipping checkpointed ones."""
     first = 0 if start is None else [s.name for s in stages].index(start)

@@ -146,7 +146,11 @@ async def announce(events: Broadcaster, record: Record) -> None:
 
 
 def apply_announced(record: Record, message: Message) -> None:
-    """Set the fields an :func:`announce` message carried (the state it announced)."""
-    record.status = RecordStatus(message["status"])
-    record.progress = int(message["progress"])
-    record.stage = message.get("stage")
+    """Set the fields an :func:`announce` message carried (the state it announced); a field
+    the message lacks (an older process's message) keeps the row's value."""
+    if "status" in message:
+        record.status = RecordStatus(message["status"])
+    if "progress" in message:
+        record.progress = int(message["progress"])
+    if "stage" in message:
+        record.stage = message["stage"]
