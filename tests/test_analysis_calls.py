@@ -31,7 +31,7 @@ ABRUPT = [
     Turn(0, 0.5, "Account number."),
     Turn(1, 2.5, "It is four five six seven. My internet has been down since yesterday."),
     Turn(0, 8.0, "Let me check. I have reset your modem and the issue is fixed now. "
-                 "Is it working now?"),
+                 "Does that solve the problem?"),
     Turn(1, 14.5, "Yes, it works again."),
     Turn(0, 17.0, "Right. Please restart the router if it happens again."),
 ]  # fmt: skip
