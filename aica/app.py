@@ -33,6 +33,14 @@ from rest_compat import create_rest_app
 from rest_compat.errors import http_error_handler
 
 
+def _too_large(limit: int) -> bytes:
+    error = {
+        "message": f"Request body is larger than {limit} bytes",
+        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+    }
+    return json.dumps({"errors": [error]}).encode()
+
+
 class BodyLimit:
     """JSON bodies get the small limit, multipart uploads the audio limit.
 
@@ -42,14 +50,12 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
         self.json = RequestBodyLimitMiddleware(app, json_limit)
         self.upload = RequestBodyLimitMiddleware(app, upload_limit)
-        self.limits = {self.json: json_limit, self.upload: upload_limit}
+        self.refusals = {self.json: _too_large(json_limit), self.upload: _too_large(upload_limit)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
         limited = self.upload if content_type.startswith(b"multipart/") else self.json
-        message = f"Request body is larger than {self.limits[limited]} bytes"
-        error = {"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
-        body = json.dumps({"errors": [error]}).encode()
+        body = self.refusals[limited]
         too_large = False
 
         async def send_as_graphql(event: Message) -> None:
