@@ -3,7 +3,7 @@
 # AICA in one image. Alone it runs the embedded default (a private PostgreSQL in /data):
 #   docker build -t aica .
 #   docker run -p 8000:8000 -v aica-data:/data aica      # the first start prints the token
-# With external PostgreSQL, Redis and Elasticsearch, see docker-compose.yml.
+# With external PostgreSQL and Redis, see docker-compose.yml.
 # The entrypoint is `aica`: `docker run aica migrate`, `... bootstrap --org-name X --email Y`,
 # `... worker` run the other commands.
 

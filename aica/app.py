@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -32,20 +34,45 @@ from aica.runtime import Runtime
 from aica.services import auth
 from aica.upload_gate import Refusal, UploadGate, UploadSlots
 from rest_compat import create_rest_app
-from rest_compat.errors import STATUS_BY_CODE, envelope
+from rest_compat.errors import STATUS_BY_CODE, envelope, http_error_handler
+
+
+def _too_large(limit: int) -> bytes:
+    error = {
+        "message": f"Request body is larger than {limit} bytes",
+        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+    }
+    return json.dumps({"errors": [error]}).encode()
 
 
 class BodyLimit:
-    """JSON bodies get the small limit, multipart uploads the audio limit."""
+    """JSON bodies get the small limit, multipart uploads the audio limit.
+
+    Starlette refuses an oversized body in plain text; GraphQL clients get a GraphQL error.
+    """
 
     def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
         self.json = RequestBodyLimitMiddleware(app, json_limit)
         self.upload = RequestBodyLimitMiddleware(app, upload_limit)
+        self.refusals = {self.json: _too_large(json_limit), self.upload: _too_large(upload_limit)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
         limited = self.upload if content_type.startswith(b"multipart/") else self.json
-        await limited(scope, receive, send)
+        body = self.refusals[limited]
+        too_large = False
+
+        async def send_as_graphql(event: Message) -> None:
+            nonlocal too_large
+            if event["type"] == "http.response.start" and event["status"] == 413:
+                too_large = True
+                headers = [(b"content-type", b"application/json")]
+                event = {**event, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
+            elif event["type"] == "http.response.body" and too_large:
+                event = {**event, "body": body}
+            await send(event)
+
+        await limited(scope, receive, send_as_graphql)
 
 
 async def _token_in_force(authorization: bytes) -> bool:
@@ -151,6 +178,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_error_handler},  # unknown paths: the envelope
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(RateLimitMiddleware, limiter=limiter),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,6 +20,7 @@ import asyncpg
 import httpx
 import typer
 import uvicorn
+from pydantic import ValidationError
 from tortoise import Tortoise
 
 from aica import db
@@ -36,11 +39,51 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 T = TypeVar("T")
+_DEFAULT_HOST = str(Settings.model_fields["host"].default)
+_DEFAULT_PORT = str(Settings.model_fields["port"].default)
 
 
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    """The environment's settings; a bad value ends the command naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = (
+            f"AICA_{str(e['loc'][0]).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise _fail("; ".join(problems)) from None
+
+
+def _check_port(settings: Settings) -> None:
+    """Fail before migrations and the model load, not after them, when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise _fail(f"port {settings.port} is in use (AICA_PORT / --port)") from None
+            raise _fail(
+                f"cannot listen on {settings.host}:{settings.port} (AICA_HOST / --host): "
+                f"{exc.strerror}"
+            ) from None
+
+
+def _check_model(settings: Settings) -> None:
+    """Load the Whisper model now: a process that cannot transcribe must not start at all."""
+    from aica.speech.transcribe import Transcriber
+    from aica.speech.whisper_models import ModelUnavailable
+
+    try:
+        Transcriber(settings).load()  # cached for the process: the workers reuse it
+    except ModelUnavailable as exc:
+        raise _fail(exc.message) from None
 
 
 def _database(settings: Settings) -> str:
@@ -88,14 +131,21 @@ def _print_credentials(result: orgs.Bootstrapped) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Overrides AICA_HOST.")] = None,
-    port: Annotated[int | None, typer.Option(help="Overrides AICA_PORT.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Overrides AICA_HOST.", show_default=_DEFAULT_HOST)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Overrides AICA_PORT.", show_default=_DEFAULT_PORT)
+    ] = None,
 ) -> None:
     """Migrate and serve the API (starting the embedded database when none is configured)."""
-    settings = Settings()
+    settings = _settings()
     settings.host = host or settings.host
     settings.port = port or settings.port
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_format)
+    _check_port(settings)
+    if settings.run_workers:
+        _check_model(settings)
 
     async def first_run() -> orgs.Bootstrapped | None:
         if await orgs.is_empty():
@@ -104,15 +154,17 @@ def serve(
 
     url = _database(settings)
     created = _run_with_db(settings, first_run, url)
-    if created is not None:
+    if created is not None:  # set apart from the logs around it: it is shown only once
         typer.secho(
-            "Empty database: created an organization and its owner. "
-            "Keep this token, it is shown once:",
+            "\n*** Empty database: created an organization and its owner. "
+            "Keep this token, it is shown once: ***",
             err=True,
             fg=typer.colors.GREEN,
+            bold=True,
         )
         _print_credentials(created)
         sys.stdout.flush()
+        typer.echo("", err=True)
 
     from aica.app import create_app
 
@@ -130,8 +182,9 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run pipeline consumers only (no HTTP); start as many as the machines allow."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _check_model(settings)
     url = _database(settings)
 
     async def nothing() -> None:
@@ -173,8 +226,10 @@ def upload(
                 typer.secho(f"{record_id} failed: {record['error']}", err=True, fg="red")
             if failed:
                 raise typer.Exit(code=2)
-    except (ServiceError, httpx.HTTPError) as exc:
-        raise _fail(str(exc)) from exc
+    except ServiceError as exc:
+        raise _fail(f"{url} refused it: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise _fail(f"cannot reach {url} (--url / AICA_URL): {exc}") from exc
 
 
 @app.command()
@@ -184,7 +239,7 @@ def migrate() -> None:
     async def nothing() -> None:
         return None
 
-    _run_with_db(Settings(), nothing)
+    _run_with_db(_settings(), nothing)
     typer.echo("migrations applied")
 
 
@@ -196,7 +251,7 @@ def bootstrap(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Create an organization, its owner and a personal token."""
-    result = _run_with_db(Settings(), lambda: orgs.bootstrap(org_name, email, password))
+    result = _run_with_db(_settings(), lambda: orgs.bootstrap(org_name, email, password))
     if as_json:
         _print_credentials(result)
     else:
@@ -225,7 +280,7 @@ def token_create(
         )
         return raw
 
-    typer.echo(_run_with_db(Settings(), create))
+    typer.echo(_run_with_db(_settings(), create))
 
 
 @credits_app.command("grant")

@@ -92,7 +92,10 @@ class Client:
         """Follow each record's progress until it completes or fails."""
         states: dict[str, dict[str, Any]] = {}
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}")
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=_STDERR,
         ) as progress:
             tasks: dict[str, TaskID] = {
                 u.record_id: progress.add_task(u.path.name, total=100, status="pending")

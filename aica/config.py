@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _json_list(value: object) -> object:
+    """Lists come from the environment as JSON; a bare value is a clear error, not a crash."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(f"must be a JSON list, e.g. {json.dumps([value])}") from None
+    return value
+
+
+JsonList = Annotated[list[str], NoDecode, BeforeValidator(_json_list)]
 
 
 class Settings(BaseSettings):
@@ -23,7 +38,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    log_json: bool = True
+    log_format: Literal["json", "text"] | None = None
+    """Log lines on stderr; unset: text on a terminal, JSON otherwise (a file, a collector)."""
 
     rate_limit_per_minute: int = Field(default=200, ge=0)
     """Requests a minute per token in force (else per client address); 0 disables."""
@@ -39,7 +55,7 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     """For JSON bodies; uploads have their own limit."""
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: JsonList = Field(default_factory=list)
     """Origins allowed to open the GraphQL WebSocket; empty means same host only."""
 
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
@@ -62,7 +78,7 @@ class Settings(BaseSettings):
     """Ingest: the whole download of one recording, redirects included."""
     allow_private_urls: bool = False
     """Ingest may download from any private/loopback address (tests; trusted networks only)."""
-    private_url_allowlist: list[str] = Field(default_factory=list)
+    private_url_allowlist: JsonList = Field(default_factory=list)
     """Private networks ingest may download from, as CIDRs (e.g. ["10.1.0.0/16"])."""
     recording_wait_seconds: float = Field(default=1800, gt=0)
     """How long to keep asking a CRM (Bitrix24) for a call's recording before giving up."""
@@ -114,6 +130,13 @@ class Settings(BaseSettings):
     billing_rounding: Literal["second", "minute"] = "second"
     """``second``: a call's exact length is billed; ``minute``: each call is rounded up to
     whole minutes."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url is not None and urlsplit(url).scheme not in ("postgres", "postgresql"):
+            raise ValueError("must be a PostgreSQL URL: postgres://user:password@host:5432/db")
+        return url
 
     @property
     def embedded(self) -> bool:

@@ -1,4 +1,4 @@
-"""JSON logs with a request id, and Prometheus metrics by route."""
+"""Logs (JSON or text) with a request id, and Prometheus metrics by route."""
 
 from __future__ import annotations
 
@@ -29,8 +29,30 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("aica.http")
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Route stdlib and structlog records through one JSON (or console) renderer."""
+class _TortoiseLifecycle(logging.Filter):
+    """Tortoise logs its start with object reprs (memory addresses) and every close twice
+    (``close_connections`` and its Starlette integration each say "Tortoise-ORM shutdown")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shut = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Tortoise-ORM started"):
+            record.msg, record.args = "Tortoise-ORM started", ()
+            self._shut = False
+        elif message == "Tortoise-ORM shutdown":
+            if self._shut:
+                return False
+            self._shut = True
+        return True
+
+
+def configure_logging(level: str = "INFO", log_format: str | None = None) -> None:
+    """Route stdlib and structlog records through one renderer: JSON, or text for people
+    (``log_format`` unset: text when stderr is a terminal)."""
+    json = log_format == "json" if log_format else not sys.stderr.isatty()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -58,6 +80,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").disabled = True  # our access log carries the id
+    tortoise = logging.getLogger("tortoise")
+    tortoise.filters[:] = [f for f in tortoise.filters if not isinstance(f, _TortoiseLifecycle)]
+    tortoise.addFilter(_TortoiseLifecycle())
 
 
 class RequestContextMiddleware:

@@ -16,10 +16,11 @@ from graphql import (
     VariableDefinitionNode,
 )
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from rest_compat.bodies import read_body
 from rest_compat.errors import RestError, coded_error, from_graphql_error
+from rest_compat.files import AudioFile
 from rest_compat.multipart import FileStore, read_upload
 from rest_compat.operations import Operation, load
 from rest_compat.routes import Body, RestRoute, Shape
@@ -196,7 +197,7 @@ class RestEndpoint:
             if not path.is_file():  # the row outlived its file (a disk restored without it)
                 raise RestError("NOT_FOUND", "The audio file is missing from storage")
             etag = {"etag": f'"{value["sha256"]}"'} if value.get("sha256") else {}
-            return FileResponse(
+            return AudioFile(
                 path,
                 media_type=value["contentType"],
                 headers=etag,

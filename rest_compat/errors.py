@@ -19,6 +19,7 @@ STATUS_BY_CODE = {
     "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RANGE_NOT_SATISFIABLE": 416,
     "RATE_LIMITED": 429,
     "INTERNAL_SERVER_ERROR": 500,
 }
@@ -30,10 +31,13 @@ CODE_BY_STATUS = {
 class RestError(Exception):
     """Raised by the shim itself (before GraphQL runs) for malformed requests."""
 
-    def __init__(self, code: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, code: str, message: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers or {}
         self.details = details
 
 
@@ -56,7 +60,9 @@ def from_graphql_error(error: dict[str, Any], request: Request) -> JSONResponse:
 
 async def rest_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RestError)
-    return envelope(exc.code, exc.message, request, **exc.details)
+    response = envelope(exc.code, exc.message, request, **exc.details)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -45,6 +45,21 @@ _ERROR = {
         }
     },
 }
+_ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
+_SELECTED_ORG = {
+    "name": "X-Selected-Org-ID",
+    "in": "header",
+    "description": "The organization acted in (a user may belong to several); a service "
+    "token (aica_sk_...) is bound to one and may omit it.",
+    "schema": {"type": "string"},
+}
+_CONTENT_RANGE = {
+    "Content-Range": {
+        "schema": {"type": "string"},
+        "description": "bytes first-last/size (206), bytes */size (416)",
+    }
+}
+_AUDIO = {"audio/*": {"schema": {"type": "string", "format": "binary"}}}
 _META = {
     "type": "object",
     "properties": {k: {"type": "integer"} for k in ("page", "pageSize", "total")},
@@ -120,7 +135,7 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
         d.name.value: d for d in op.ast.definitions if isinstance(d, FragmentDefinitionNode)
     }
     path_params = set(re.findall(r"\{(\w+)", route.path))
-    parameters = []
+    parameters: list[dict[str, Any]] = [{**_SELECTED_ORG, "required": not route.webhook}]
     for var in definition.variable_definitions or ():
         name = var.variable.name.value
         if name == route.body_variable:
@@ -155,20 +170,36 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Success"}
     if body is not None:
         success["content"] = {"application/json": {"schema": body}}
+    responses: dict[str, Any] = {str(route.status): success, "default": _ERROR_RESPONSE}
     if route.shape is Shape.FILE:
-        success["description"] = "The file's bytes; supports Range requests (206, 416)"
-        success["content"] = {"audio/*": {"schema": {"type": "string", "format": "binary"}}}
+        success["description"] = "The whole file"
+        success["content"] = _AUDIO
+        responses["206"] = {
+            "description": "The byte range the Range header asked for",
+            "headers": _CONTENT_RANGE,
+            "content": _AUDIO,
+        }
+        responses["416"] = {
+            **_ERROR_RESPONSE,
+            "description": "The range starts past the end of the file",
+            "headers": _CONTENT_RANGE,
+        }
+        parameters.append(
+            {
+                "name": "Range",
+                "in": "header",
+                "required": False,
+                "description": "One byte range, e.g. bytes=0-1023 (RFC 9110)",
+                "schema": {"type": "string"},
+            }
+        )
     spec: dict[str, Any] = {
         "operationId": route.operation,
         "summary": route.summary,
         "parameters": parameters,
-        "responses": {
-            str(route.status): success,
-            "default": {
-                "description": "Error",
-                "content": {"application/json": {"schema": _ERROR}},
-            },
-        },
+        "responses": responses,
+        # A webhook sender may authenticate in the body instead (Bitrix24's application token).
+        "security": [{"bearer": []}, {}] if route.webhook else [{"bearer": []}],
     }
     if route.body_variable:
         var = next(

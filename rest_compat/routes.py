@@ -52,6 +52,8 @@ class RestRoute:
     precheck: str | None = None
     """An operation run before the body is read; its errors answer the request (so nobody
     streams 500 MB before learning their token is wrong)."""
+    webhook: bool = False
+    """Also called by senders that authenticate in the body (no bearer token, no org header)."""
 
 
 ROUTES: tuple[RestRoute, ...] = (
@@ -105,6 +107,7 @@ ROUTES: tuple[RestRoute, ...] = (
         # Bitrix24 posts its call-end event form-encoded, authenticated by its app token.
         body=Body.JSON_OR_FORM,
         alternatives=(Alternative("event", "IngestBitrix24Event", "event"),),
+        webhook=True,
     ),
     RestRoute("GET", "/records/{id}", "GetRecord", summary="Get record details"),
     RestRoute("GET", "/records/{id}/transcript", "GetTranscript", summary="Get transcript"),

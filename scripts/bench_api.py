@@ -208,10 +208,10 @@ def aica_app(database_url: str, data_dir: str, workers: bool) -> Any:
         redis_url=None,
         rate_limit_per_minute=0,
         log_level="WARNING",
-        log_json=True,
+        log_format="json",
         run_workers=workers,
     )
-    configure_logging(settings.log_level, settings.log_json)  # the request log is INFO
+    configure_logging(settings.log_level, settings.log_format)  # the request log is INFO
     return create_app(settings, db.database_url(settings))
 
 

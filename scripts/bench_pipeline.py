@@ -318,7 +318,7 @@ def service_env(
         AICA_WHISPER_BEAM_SIZE="5",
         AICA_WHISPER_CPU_THREADS=str(args.threads),
         AICA_LOG_LEVEL="INFO",  # the default; also gives us the model-load line
-        AICA_LOG_JSON="1",
+        AICA_LOG_FORMAT="json",
     )
     return with_root_on_path(env)
 

@@ -74,7 +74,6 @@ SMTP_PORT = free_port()
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "rate_limit_per_minute": 100_000,
-        "log_json": True,
         "data_dir": DATA_DIR,
         "job_heartbeat_seconds": 5,
         "allow_private_urls": True,  # ingest tests download from servers on 127.0.0.1

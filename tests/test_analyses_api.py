@@ -473,6 +473,22 @@ async def test_project_stats_in_the_seeds_shape_with_exact_numbers(
     }
 
 
+async def test_average_quality_score_is_the_mean_of_the_scores_records_show(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    for raw in (84.6, 79.6):  # records show 85 and 80
+        await scored(tenant, project.id, "2026-03-01T09:00:00", raw)
+    headers = tenant.headers
+    records = (
+        await client.get("/api/v1/records", params={"projectId": project.id}, headers=headers)
+    ).json()
+    shown = sorted(r["qualityScore"] for r in records["data"])
+    stats = await client.get(f"/api/v1/projects/{project.id}/stats", headers=headers)
+    assert shown == [80, 85]
+    assert stats.json()["data"]["averageQualityScore"] == 82.5
+
+
 STATS = """
 query Stats($id: ID!, $from: DateFilter, $to: DateFilter) {
   projectStats(projectId: $id, from: $from, to: $to) {

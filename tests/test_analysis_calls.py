@@ -6,6 +6,7 @@ drops verbatim repeats). Each call is transcribed once per module.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -14,10 +15,7 @@ from aica.analysis import BUILTIN, AnalysisResult, CriterionResult, analyze
 from aica.config import Settings
 from aica.speech.transcribe import Transcriber
 from aica.transcript import Transcript
-from tests.audio import AudioFactory, Turn
-
-TOLERANCE = 1.5
-"""Seconds between when a line was spoken and its evidence segment's start."""
+from tests.audio import AudioFactory, Turn, read_wav
 
 GOOD = [
     Turn(0, 0.5, "Good morning, thank you for calling Acme support. My name is Sarah. "
@@ -33,7 +31,7 @@ ABRUPT = [
     Turn(0, 0.5, "Account number."),
     Turn(1, 2.5, "It is four five six seven. My internet has been down since yesterday."),
     Turn(0, 8.0, "Let me check. I have reset your modem and the issue is fixed now. "
-                 "Is it working now?"),
+                 "Does that solve the problem?"),
     Turn(1, 14.5, "Yes, it works again."),
     Turn(0, 17.0, "Right. Please restart the router if it happens again."),
 ]  # fmt: skip
@@ -63,8 +61,14 @@ DISCLOSED = [
 
 
 @pytest.fixture(scope="module")
-def transcribe(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[Turn]], Transcript]:
-    audio = AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
+    return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
+
+
+@pytest.fixture(scope="module")
+def transcribe(
+    audio: AudioFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[list[Turn]], Transcript]:
     transcriber = Transcriber(
         Settings(data_dir=tmp_path_factory.mktemp("data"), whisper_model="tiny.en")
     )
@@ -83,12 +87,31 @@ def criterion(result: AnalysisResult, key: str) -> CriterionResult:
     return next(c for c in result.criteria if c.key == key)
 
 
-def spoken_at(result: CriterionResult, start: float) -> bool:
-    return any(abs(e.start - start) <= TOLERANCE for e in result.evidence)
+def quoted_from(summary: str, side: str, turn: Turn) -> bool:
+    """Whether the summary's first quote of ``side`` is ``turn``'s words: three in four at
+    least, as the instruction set may change a word Whisper hears ("does that" / "does not")."""
+    match = re.search(rf'{side}: "([^"]*)"', summary)
+    quote = re.findall(r"[\w']+", match.group(1).lower()) if match else []
+    said = set(re.findall(r"[\w']+", turn.text.lower()))
+    return bool(quote) and sum(word in said for word in quote) >= 0.75 * len(quote)
+
+
+@pytest.fixture(scope="module")
+def spoken_in(audio: AudioFactory) -> Callable[[CriterionResult, Turn], bool]:
+    """Whether some evidence overlaps the time ``turn`` was spoken: where Whisper splits a
+    line into segments differs from one CPU to another, the time the words take does not."""
+
+    def check(result: CriterionResult, turn: Turn) -> bool:
+        samples, rate = read_wav(audio.speech(turn.text))
+        end = turn.start + len(samples) / rate
+        return any(e.start < end and e.end > turn.start for e in result.evidence if e.text)
+
+    return check
 
 
 def test_a_good_call_scores_high_with_evidence_where_the_lines_were_spoken(
     transcribe: Callable[[list[Turn]], Transcript],
+    spoken_in: Callable[[CriterionResult, Turn], bool],
 ) -> None:
     result = analyze(transcribe(GOOD), BUILTIN["general"])
 
@@ -97,15 +120,16 @@ def test_a_good_call_scores_high_with_evidence_where_the_lines_were_spoken(
     assert result.categories["closing"] == 100
     assert result.compliance_status == "passed"
     for key in ("greet", "introduce", "offer_help"):
-        assert spoken_at(criterion(result, key), GOOD[0].start), criterion(result, key)
-    assert spoken_at(criterion(result, "resolve"), GOOD[3].start)
-    assert spoken_at(criterion(result, "anything_else"), GOOD[5].start)
-    assert spoken_at(criterion(result, "farewell"), GOOD[5].start)
+        assert spoken_in(criterion(result, key), GOOD[0]), criterion(result, key)
+    assert spoken_in(criterion(result, "resolve"), GOOD[3])
+    assert spoken_in(criterion(result, "anything_else"), GOOD[5])
+    assert spoken_in(criterion(result, "farewell"), GOOD[5])
     assert all(e.speaker == "agent" for c in result.criteria for e in c.evidence if e.text)
     assert result.metrics.talk_ratio is not None and 0.5 < result.metrics.talk_ratio < 0.9
     assert result.metrics.overtalk == 0.0
-    assert result.summary.startswith('Customer: "Hi Sarah, I was charged twice')
-    assert "refund" in result.summary
+    assert result.summary.startswith("Customer: ")
+    assert quoted_from(result.summary, "Customer", GOOD[1]), result.summary
+    assert quoted_from(result.summary, "Agent", GOOD[3]), result.summary
 
 
 def test_a_call_that_never_greets_or_closes_scores_lower_with_those_improvements_first(
@@ -129,13 +153,14 @@ def test_a_call_that_never_greets_or_closes_scores_lower_with_those_improvements
 
 def test_a_forbidden_phrase_fails_professionalism_and_compliance(
     transcribe: Callable[[list[Turn]], Transcript],
+    spoken_in: Callable[[CriterionResult, Turn], bool],
 ) -> None:
     result = analyze(transcribe(RUDE), BUILTIN["general"])
 
     courteous = criterion(result, "courteous")
     assert courteous.passed is False
     assert "not my problem" in courteous.detail
-    assert spoken_at(courteous, RUDE[2].start)
+    assert spoken_in(courteous, RUDE[2])
     assert result.categories["professionalism"] is not None
     assert result.categories["professionalism"] < 100
     assert result.categories["greeting"] == 100
@@ -162,11 +187,12 @@ def test_a_collections_call_that_skips_the_disclosure_fails_compliance(
 
 def test_a_collections_call_with_the_disclosure_passes_compliance(
     transcribe: Callable[[list[Turn]], Transcript],
+    spoken_in: Callable[[CriterionResult, Turn], bool],
 ) -> None:
     result = analyze(transcribe(DISCLOSED), BUILTIN["collections"])
 
     assert result.compliance_status == "passed"
     disclosure = criterion(result, "mini_miranda")
     assert disclosure.passed is True
-    assert spoken_at(disclosure, DISCLOSED[2].start)
+    assert spoken_in(disclosure, DISCLOSED[2])
     assert result.categories["disclosure"] == 100

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import re
 import secrets
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ from tests.conftest import Tenant, error_code, free_port, gql
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = "query { orgs { id name } }"
+UNREACHABLE = "postgres://postgres@127.0.0.1:1/aica"
+"""A database nothing answers on: a command that reaches it fails with another message."""
 
 
 @dataclass
@@ -127,10 +131,84 @@ async def test_errors_are_one_line_without_a_traceback(cli_env: dict[str, str]) 
     assert ran.returncode == 1
     assert ran.stderr.strip() == "error: no user with email nobody@example.com"
 
-    unreachable = {**cli_env, "AICA_DATABASE_URL": "postgres://postgres@127.0.0.1:1/aica"}
+    unreachable = {**cli_env, "AICA_DATABASE_URL": UNREACHABLE}
     ran = await aica(unreachable, "migrate")
     assert ran.returncode == 1
     assert ran.stderr.startswith("error: cannot connect to AICA_DATABASE_URL")
+    assert "Traceback" not in ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AICA_PORT", "abc"),
+        ("AICA_ALLOWED_ORIGINS", "https://x"),
+        ("AICA_DATABASE_POOL_SIZE", "0"),
+        ("AICA_DATABASE_URL", "not-a-url"),
+        ("AICA_DATABASE_URL", "mysql://root:secret@db:3306/aica"),
+    ],
+)
+async def test_a_bad_setting_is_one_error_line_naming_its_variable(
+    cli_env: dict[str, str], variable: str, value: str
+) -> None:
+    ran = await aica({**cli_env, variable: value}, "serve")
+    assert ran.returncode == 1
+    assert ran.stderr.startswith(f"error: {variable}: "), ran.stderr
+    assert ran.stderr.count("\n") == 1 and "Traceback" not in ran.stderr
+    assert "secret" not in ran.stderr
+
+
+async def test_serve_on_a_busy_port_says_so_before_touching_the_database(
+    cli_env: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = await aica(
+            {**cli_env, "AICA_DATABASE_URL": UNREACHABLE}, "serve", "--port", str(port)
+        )
+    assert ran.returncode == 1
+    assert ran.stderr == f"error: port {port} is in use (AICA_PORT / --port)\n"
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+async def test_serve_and_worker_refuse_to_start_without_a_usable_whisper_model(
+    cli_env: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.bin").write_bytes(b"not a model")
+    (broken / "config.json").write_text("{}")
+    for model, message in [
+        ("nonesuch", "error: Unknown Whisper model 'nonesuch'"),
+        (str(broken), f"error: Could not load Whisper model {broken}"),
+    ]:
+        env = {**cli_env, "AICA_WHISPER_MODEL": model, "AICA_DATABASE_URL": UNREACHABLE}
+        ran = await aica(
+            env, command, *(["--port", str(free_port())] if command == "serve" else [])
+        )
+        assert ran.returncode == 1
+        assert ran.stderr.startswith(message), ran.stderr
+        assert "Traceback" not in ran.stderr
+
+
+async def test_serve_help_shows_the_defaults(cli_env: dict[str, str]) -> None:
+    ran = await aica({**cli_env, "COLUMNS": "120"}, "serve", "--help")
+    assert ran.returncode == 0, ran.stderr
+    assert "127.0.0.1" in ran.stdout and "8000" in ran.stdout
+
+
+async def test_aica_upload_to_a_service_that_is_not_there_names_its_url(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    call = tmp_path / "call.wav"
+    call.write_bytes(b"RIFF")
+    env = {**cli_env, "AICA_URL": url, "AICA_TOKEN": "aica_pt_x", "AICA_ORG_ID": "org_x"}
+    ran = await aica(env, "upload", str(call), "--project", "proj_x")
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines()[-1].startswith(f"error: cannot reach {url}"), ran.stderr
     assert "Traceback" not in ran.stderr
 
 
@@ -149,7 +227,7 @@ async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm
         env={**cli_env, "AICA_RUN_WORKERS": "0"},  # leave the session's jobs alone
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as served:
@@ -163,13 +241,50 @@ async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm
             else:
                 pytest.fail("aica serve did not become healthy in 30 s")
         process.send_signal(signal.SIGTERM)
-        stdout, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0
         assert stdout == b""
+        events = [json.loads(line)["event"] for line in stderr.decode().splitlines()]
+        assert events[-1].startswith("Finished server process"), events
+        stopping = events[events.index("Shutting down") :]
+        assert stopping.count("Tortoise-ORM shutdown") == 1, stopping
+        assert not [e for e in events if re.search(r"0x[0-9a-f]{6,}", e)], events
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_logs_are_json_unless_asked_for_text_or_written_to_a_terminal(
+    cli_env: dict[str, str],
+) -> None:
+    """A worker logs loading its model, then fails on the database: one log line to look at."""
+    env = {**cli_env, "AICA_DATABASE_URL": UNREACHABLE}
+    ran = await aica(env, "worker")  # stderr is a pipe here
+    assert json.loads(ran.stderr.splitlines()[0])["event"].startswith("loaded Whisper model")
+
+    ran = await aica({**env, "AICA_LOG_FORMAT": "text"}, "worker")
+    first = ran.stderr.splitlines()[0]
+    assert "loaded Whisper model" in first and not first.startswith("{"), first
+
+    leader, follower = pty.openpty()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "aica.cli",
+            "worker",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=follower,
+        )
+        assert await asyncio.wait_for(process.wait(), timeout=120) == 1
+        first = os.read(leader, 65536).decode().splitlines()[0]
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "loaded Whisper model" in first and not first.startswith("{"), first
 
 
 def test_readme_documents_every_setting() -> None:
@@ -238,3 +353,11 @@ async def test_credits_grant_and_list_for_operators(
     assert "not an amount" in bad.stderr and "not found" in unknown.stderr.lower()
     [line] = listed.stdout.strip().splitlines()
     assert line.split("\t")[:6] == [grant_id, "99.5", "99.5", "manual", "2099-01-31", "usable"]
+
+
+def test_docker_compose_sets_only_settings_that_exist() -> None:
+    """A variable nothing reads (a backend not built) would promise what does not exist."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\bAICA_([A-Z0-9_]+):", compose))
+    assert used, "docker-compose.yml sets no AICA_ variables"
+    assert used - {name.upper() for name in Settings.model_fields} == set()

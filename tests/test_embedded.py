@@ -45,7 +45,7 @@ def aica_env(data_dir: str) -> dict[str, str]:
     path = env.get("PYTHONPATH")
     env.update(
         AICA_DATA_DIR=data_dir,
-        AICA_LOG_JSON="1",
+        AICA_LOG_FORMAT="json",
         PYTHONPATH=f"{ROOT}{os.pathsep}{path}" if path else str(ROOT),
     )
     return env

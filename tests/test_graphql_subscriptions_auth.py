@@ -63,13 +63,19 @@ async def init(ws: ClientConnection, payload: dict[str, Any] | None) -> dict[str
     return await receive(ws)
 
 
-async def close_code_after_init(ws: ClientConnection, payload: dict[str, Any] | None) -> int:
+async def closed_after_init(
+    ws: ClientConnection, payload: dict[str, Any] | None
+) -> tuple[int, str]:
     """Sends connection_init and expects the server to close instead of acknowledging."""
     with pytest.raises(ConnectionClosed) as closed:
         message = await init(ws, payload)
         pytest.fail(f"expected the connection to close, got {message}")
     assert closed.value.rcvd is not None, "the server did not close the connection"
-    return closed.value.rcvd.code
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+async def close_code_after_init(ws: ClientConnection, payload: dict[str, Any] | None) -> int:
+    return (await closed_after_init(ws, payload))[0]
 
 
 def auth_payload(tenant: Tenant, *, token: str | None = None) -> dict[str, Any]:
@@ -103,32 +109,42 @@ async def test_bare_token_without_bearer_prefix_is_accepted(base_url: str, tenan
         assert (await init(ws, payload))["type"] == "connection_ack"
 
 
-async def test_invalid_token_closes_with_4403(base_url: str, tenant: Tenant) -> None:
+async def test_invalid_token_closes_with_4401_and_says_why(base_url: str, tenant: Tenant) -> None:
     forged = "aica_pt_" + secrets.token_urlsafe(32)
     async with open_ws(base_url) as ws:
-        assert await close_code_after_init(ws, auth_payload(tenant, token=forged)) == 4403
+        code, reason = await closed_after_init(ws, auth_payload(tenant, token=forged))
+    assert code == 4401
+    assert "token" in reason.lower(), reason
 
 
 @pytest.mark.parametrize("payload", [None, {}], ids=["no-payload", "empty-payload"])
-async def test_missing_credentials_close_with_4403(
+async def test_missing_credentials_close_with_4401_and_say_why(
     base_url: str, payload: dict[str, Any] | None
 ) -> None:
     async with open_ws(base_url) as ws:
-        assert await close_code_after_init(ws, payload) == 4403
+        code, reason = await closed_after_init(ws, payload)
+    assert code == 4401
+    assert reason, "a close reason"
 
 
-async def test_missing_org_closes_with_4403(base_url: str, tenant: Tenant) -> None:
+async def test_missing_org_closes_with_4403_naming_the_payload_field(
+    base_url: str, tenant: Tenant
+) -> None:
     payload = {"authorization": f"Bearer {tenant.owner.token}"}
     async with open_ws(base_url) as ws:
-        assert await close_code_after_init(ws, payload) == 4403
+        code, reason = await closed_after_init(ws, payload)
+    assert code == 4403
+    assert "orgId" in reason, reason
 
 
-async def test_org_the_user_is_not_a_member_of_closes_with_4403(
+async def test_org_the_user_is_not_a_member_of_closes_with_4403_and_a_reason(
     base_url: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     payload = {"authorization": f"Bearer {tenant.owner.token}", "orgId": other_tenant.org_id}
     async with open_ws(base_url) as ws:
-        assert await close_code_after_init(ws, payload) == 4403
+        code, reason = await closed_after_init(ws, payload)
+    assert code == 4403
+    assert reason and reason != "Forbidden", reason
 
 
 async def test_operation_before_connection_init_is_refused(base_url: str) -> None:
@@ -147,11 +163,15 @@ async def test_legacy_graphql_ws_protocol_is_refused(base_url: str, tenant: Tena
         assert await close_code_after_init(ws, auth_payload(tenant)) == 4406
 
 
-async def test_foreign_origin_is_rejected_at_the_handshake(base_url: str) -> None:
+async def test_foreign_origin_is_rejected_at_the_handshake_and_the_log_names_the_setting(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(InvalidStatus) as rejected:
         async with open_ws(base_url, origin="https://evil.example"):
             pass
     assert rejected.value.response.status_code == 403
+    warnings = [r.getMessage() for r in caplog.records if "evil.example" in r.getMessage()]
+    assert warnings and all("AICA_ALLOWED_ORIGINS" in w for w in warnings), warnings
 
 
 async def test_no_origin_is_accepted(base_url: str, tenant: Tenant) -> None:

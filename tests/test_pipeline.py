@@ -337,8 +337,19 @@ async def test_audio_range_beyond_the_end_is_416(
         f"/api/v1/records/{record_id}/audio",
         headers={**tenant.headers, "Range": f"bytes={len(data) + 10}-"},
     )
-    assert response.status_code == 416
+    assert_rest_error(response, 416, "RANGE_NOT_SATISFIABLE")
     assert response.headers["content-range"] == f"bytes */{len(data)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "items=0-10", "bytes"])
+async def test_a_malformed_audio_range_is_bad_input_naming_the_header(
+    client: httpx.AsyncClient, tenant: Tenant, stored: tuple[str, bytes], header: str
+) -> None:
+    record_id, _ = stored
+    response = await client.get(
+        f"/api/v1/records/{record_id}/audio", headers={**tenant.headers, "Range": header}
+    )
+    assert assert_rest_error(response, 400, "BAD_USER_INPUT")["field"] == "Range"
 
 
 async def test_deleting_a_record_removes_its_audio_file(

@@ -333,6 +333,15 @@ async def test_unknown_route_under_the_api_is_404_in_the_envelope(
     assert_rest_error(response, 404, "NOT_FOUND")
 
 
+@pytest.mark.parametrize("path", ["/", "/nope", "/api", "/graphql/nope", "/healthz/x"])
+async def test_unknown_paths_outside_the_api_are_404_in_the_envelope(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+
+    assert_rest_error(response, 404, "NOT_FOUND")
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -368,6 +377,9 @@ async def test_graphql_request_over_the_body_limit_is_413(
     response = await client.post("/graphql", json={"query": query}, headers=tenant.headers)
 
     assert response.status_code == 413, response.text[:200]
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert str(1024 * 1024) in error["message"]
 
 
 async def test_an_oversized_graphql_document_is_refused_before_it_runs(

@@ -362,7 +362,7 @@ async def test_completion_and_alerts_by_a_worker_process_reach_subscribers_on_th
     }
 
 
-async def test_aica_upload_sends_files_and_waits_for_their_transcripts(
+async def test_aica_upload_waits_for_transcripts_and_prints_only_ids_on_stdout(
     stack: Stack, api: httpx.AsyncClient, speech: Path, tmp_path: Path
 ) -> None:
     project = await api.post("/api/v1/projects", json={"name": "cli"})
@@ -382,6 +382,7 @@ async def test_aica_upload_sends_files_and_waits_for_their_transcripts(
         stop(worker)
     record_id = done.stdout.split()[0]
     assert record_id.startswith("rec_")
+    assert done.stdout == f"{record_id}\t{speech}\n"  # progress goes to stderr
     assert (await record_row(stack, record_id))["status"] == "completed"
 
 
@@ -403,3 +404,4 @@ async def test_aica_upload_reports_a_refused_file_and_exits_non_zero(
         )
     assert failed.value.returncode == 1
     assert "UNSUPPORTED_MEDIA_TYPE" in failed.value.stderr
+    assert stack.base_url in failed.value.stderr

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
@@ -31,7 +32,39 @@ def context_for(runtime: Runtime, request: Request | WebSocket | None, response:
     )
 
 
+_CLOSE_CODES = {"UNAUTHENTICATED": 4401}
+"""WebSocket close code by error code; any other refusal (no org, not a member) is 4403."""
+_MAX_REASON_BYTES = 123
+"""The WebSocket protocol's limit on a close reason."""
+
+
+class _OriginHint(logging.Filter):
+    """strawberry's refused-origin warning names its own parameter, not our setting."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = record.msg.replace("`allowed_origins`", "AICA_ALLOWED_ORIGINS")
+        return True
+
+
+class _WebSocket(ASGIWebSocketAdapter):
+    """strawberry closes every refused connection_init with 4403 "Forbidden"; this closes it
+    with the code and reason ``on_ws_connect`` chose instead."""
+
+    async def close(self, code: int, reason: str) -> None:
+        refusal: tuple[int, str] | None = getattr(self.ws.state, "refusal", None)
+        if code == 4403 and refusal is not None:
+            code, reason = refusal
+        await super().close(code, reason)
+
+
+def _close_reason(message: str) -> str:
+    return message.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
+
+
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = _WebSocket
+
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
         super().__init__(
             schema,
@@ -42,6 +75,9 @@ class GraphQLView(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self.runtime = runtime
+        strawberry_ws = logging.getLogger("strawberry.ws")
+        if not any(isinstance(f, _OriginHint) for f in strawberry_ws.filters):
+            strawberry_ws.addFilter(_OriginHint())
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -69,5 +105,14 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await context.actor()
         except AicaError as exc:
+            if exc.extensions.get("field") == "X-Selected-Org-ID":
+                reason = "Select an organization with orgId in the connection_init payload"
+            else:
+                reason = exc.message
+            assert context.request is not None  # on_ws_connect runs for a connection
+            context.request.state.refusal = (
+                _CLOSE_CODES.get(exc.code, 4403),
+                _close_reason(reason),
+            )
             raise ConnectionRejectionError({"message": exc.message, **exc.extensions}) from exc
         return await super().on_ws_connect(context)

@@ -18,6 +18,8 @@ _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 # Records of one project in the period; $1 org, $2 project, $3 from, $4 to.
 _SCOPE = "r.org_id = $1 AND r.project_id = $2 AND r.created_at BETWEEN $3 AND $4"
+# Score averages are over the whole-point scores records show (round(): half to even, as
+# Python's round() on a record), so one call of 84.6 points averages 85, as its record says.
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ async def project_stats(
             SELECT count(*) AS total,
                    count(*) FILTER (WHERE r.status = 'completed') AS completed,
                    count(*) FILTER (WHERE r.status = 'failed') AS failed,
-                   avg(r.quality_score) FILTER (WHERE r.status = 'completed') AS score,
+                   avg(round(r.quality_score)) FILTER (WHERE r.status = 'completed') AS score,
                    avg(r.duration) FILTER (WHERE r.status = 'completed') AS duration
             FROM records r WHERE {_SCOPE}"""
         )
@@ -106,7 +108,7 @@ async def project_stats(
     agents = await rows(
         f"""
         SELECT r.agent_name AS agent, count(*) AS records,
-               avg(r.quality_score) FILTER (WHERE r.status = 'completed') AS score,
+               avg(round(r.quality_score)) FILTER (WHERE r.status = 'completed') AS score,
                avg(r.duration) FILTER (WHERE r.status = 'completed') AS duration
         FROM records r WHERE {_SCOPE}
         GROUP BY r.agent_name ORDER BY r.agent_name NULLS LAST"""
@@ -114,7 +116,7 @@ async def project_stats(
     daily = await rows(
         f"""
         SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS records,
-               avg(r.quality_score) FILTER (WHERE r.status = 'completed') AS score
+               avg(round(r.quality_score)) FILTER (WHERE r.status = 'completed') AS score
         FROM records r WHERE {_SCOPE} GROUP BY day ORDER BY day"""
     )
     agreement = (

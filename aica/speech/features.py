@@ -2,8 +2,10 @@
 
 faster-whisper computes the spectrogram of a whole recording at once: about 1.5 GB of
 transient arrays for 30 minutes, 4 GB for an hour, per concurrent job. This computes the
-same numbers (bit for bit, tests/test_features.py) 3000 frames (30 s) at a time; only the
-clamp to 8 below the global maximum needs the whole result, and runs at the end.
+same numbers 3000 frames (30 s) at a time; only the clamp to 8 below the global maximum needs
+the whole result, and runs at the end. Same means bit for bit on one CPU; across instruction
+sets numpy's BLAS may sum in another order, moving a value by a float32 ULP, as it moves
+faster-whisper's own (tests/test_features.py: within a few ULPs, the same transcript).
 """
 
 from __future__ import annotations
