@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "AICA <aica@localhost>"
 
+    search_backend: Literal["postgres", "elasticsearch"] = "postgres"
+    """Where search documents live: the database itself, or an Elasticsearch cluster."""
+    elasticsearch_url: str | None = None
+    elasticsearch_index: str = "aica-search"
+    """The alias searches go through; ``aica search reindex`` swaps the index behind it."""
+
     @property
     def embedded(self) -> bool:
         return self.database_url is None

@@ -45,10 +45,6 @@ _ERROR = {
         }
     },
 }
-_META = {
-    "type": "object",
-    "properties": {k: {"type": "integer"} for k in ("page", "pageSize", "total")},
-}
 
 
 def _schema_of(t: GraphQLType, nullable: bool = True) -> dict[str, Any]:
@@ -148,7 +144,13 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     if route.shape is Shape.LIST:
         body = {
             "type": "object",
-            "properties": {"data": value["properties"]["items"], "meta": _META},
+            "properties": {
+                "data": value["properties"]["items"],
+                "meta": {
+                    "type": "object",
+                    "properties": {k: value["properties"][k] for k in route.meta},
+                },
+            },
         }
     elif route.shape is Shape.ITEM:
         body = {"type": "object", "properties": {"data": value}}

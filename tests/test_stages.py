@@ -130,7 +130,7 @@ async def test_running_the_stages_of_a_finished_record_again_changes_nothing(
     assert (
         after.stages_done
         == before.stages_done
-        == ["downloading", "transcribing", "analyzing", "alerting"]
+        == ["downloading", "transcribing", "analyzing", "indexing", "alerting"]
     )
     assert after.analysis_id == before.analysis_id
     assert await Analysis.filter(record_id=record.id).count() == 1

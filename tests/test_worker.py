@@ -257,7 +257,13 @@ async def test_a_worker_killed_after_the_download_resumes_without_downloading_ag
         finally:
             stop(second)
     assert row["status"] == "completed", (tmp_path / "w2.log").read_text()[-3000:]
-    assert row["stages_done"] == ["downloading", "transcribing", "analyzing", "alerting"]
+    assert row["stages_done"] == [
+        "downloading",
+        "transcribing",
+        "analyzing",
+        "indexing",
+        "alerting",
+    ]
     assert row["attempts"] == 2
     assert hits["call.wav"] == 1
 
