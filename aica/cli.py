@@ -1,4 +1,5 @@
-"""The ``aica`` command: serve | worker | migrate | bootstrap | token | export-schema | upload."""
+"""The ``aica`` command: serve | worker | migrate | bootstrap | token | search | export-schema |
+upload."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import asyncpg
 import httpx
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from tortoise import Tortoise
 
 from aica import db
@@ -22,11 +25,13 @@ from aica.config import Settings
 from aica.errors import AicaError
 from aica.models import TokenKind, User
 from aica.observability import configure_logging
-from aica.services import auth, orgs
+from aica.services import auth, orgs, search
 
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+search_app = typer.Typer(help="The search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 T = TypeVar("T")
 
@@ -168,6 +173,26 @@ def upload(
                 raise typer.Exit(code=2)
     except (ServiceError, httpx.HTTPError) as exc:
         raise _fail(str(exc)) from exc
+
+
+@search_app.command()
+def reindex() -> None:
+    """Rebuild the configured search backend (AICA_SEARCH_BACKEND) from the database."""
+    settings = Settings()
+
+    async def rebuild() -> int:
+        columns = (TextColumn("indexing records"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeRemainingColumn(), console=Console(stderr=True)) as progress:
+            task = progress.add_task("reindex", total=None)
+            try:
+                return await search.reindex(
+                    settings, lambda done, total: progress.update(task, completed=done, total=total)
+                )
+            finally:
+                await search.backend_for(settings).close()
+
+    done = _run_with_db(settings, rebuild)
+    typer.echo(f"{done} records indexed ({settings.search_backend})")
 
 
 @app.command()

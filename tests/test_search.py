@@ -8,7 +8,9 @@ function (``services.search.index_record``). The same behaviour runs on Elastics
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,21 +19,29 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from aica.config import Settings
 from aica.models import Project, Record, RecordStatus, Role
 from aica.services import search
 from aica.services.analyses import analyze_record
+from tests.audio import AudioFactory
 from tests.conftest import (
     Tenant,
     assert_rest_error,
     error_code,
+    finished,
+    free_port,
     gql,
     make_project,
     make_settings,
     running_server,
+    upload,
 )
 from tests.test_analyses_api import transcribed_record
+from tests.test_cli import aica, cli_env
 
 SEARCH = """
 query Search($q: String!, $projectId: ID, $type: SearchDocumentType, $from: DateFilter,
@@ -59,6 +69,14 @@ RUSSIAN_RETURN = [
     (0.5, 4.0, "customer", "Здравствуйте, я хочу оформить возврат денег за заказ."),
     (4.5, 8.0, "agent", "Хорошо, оформим возврат в течение трёх дней."),
 ]
+
+
+__all__ = ["cli_env"]  # the fixture, shared with test_cli
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
+    return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
 
 
 @dataclass
@@ -411,3 +429,99 @@ async def test_bad_paging_and_dates_are_400s_naming_the_field(
         tenant.headers,
     )
     assert error_code(dates) == "BAD_USER_INPUT"
+
+
+# --- PostgreSQL: the database is the index -----------------------------------------------------
+
+
+async def test_aica_search_reindex_rebuilds_the_index_from_the_database(
+    cli_env: dict[str, str], client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    engine = Engine(client, make_settings())
+    record = await indexed_call(engine, await make_project(tenant.org_id), REFUND_TWICE)
+    await connection().execute_query(
+        "DELETE FROM search_documents WHERE record_id = $1", [record.id]
+    )
+    assert (await found(engine, tenant.headers, q="kettle"))["total"] == 0
+
+    ran = await aica(cli_env, "search", "reindex")
+
+    assert ran.returncode == 0, ran.stderr
+    assert re.fullmatch(r"\d+ records indexed \(postgres\)\n", ran.stdout)
+    assert set(ids(await found(engine, tenant.headers, q="kettle"))) == {record.id}
+
+
+async def test_each_language_is_matched_through_the_gin_index(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    await indexed_call(Engine(client, make_settings()), project, REFUND_ONCE)
+    match = " OR ".join(
+        f"(config = '{config}'::regconfig AND tsv @@ to_tsquery('{config}', '{word}'))"
+        for config, word in (("english", "refund"), ("russian", "возврат"), ("simple", "kettle"))
+    )
+    async with in_transaction() as conn:
+        await conn.execute_query("SET LOCAL enable_seqscan = off")  # a tiny table otherwise
+        plan = await conn.execute_query_dict(
+            f"EXPLAIN SELECT 1 FROM search_documents WHERE {match}"
+        )
+
+    text = "\n".join(row["QUERY PLAN"] for row in plan)
+    assert text.count("Bitmap Index Scan on search_documents_tsv") == 3, text
+
+
+async def test_an_uploaded_call_becomes_searchable_once_the_pipeline_has_run(
+    client: httpx.AsyncClient, tenant: Tenant, audio: AudioFactory
+) -> None:
+    project = await make_project(tenant.org_id)
+    path = audio.speech("Hello, I would like a refund for my broken kettle, please.")
+    created = (await upload(client, tenant, project.id, path)).json()["data"]
+    assert (await finished(client, tenant, created["id"]))["status"] == "completed"
+
+    engine = Engine(client, make_settings())
+    async with asyncio.timeout(30):  # the index job the stage queued, run by the server's worker
+        while True:
+            result = await found(engine, tenant.headers, q="kettle", type="transcript")
+            if result["items"]:
+                break
+            await asyncio.sleep(0.2)
+
+    [hit] = result["items"]
+    assert hit["recordId"] == created["id"]
+    assert hit["segments"] and all(s["end"] > s["start"] >= 0 for s in hit["segments"])
+
+
+async def test_a_search_backend_that_is_down_never_fails_the_record(
+    database_url: str, tenant: Tenant, audio: AudioFactory
+) -> None:
+    settings = make_settings(
+        search_backend="elasticsearch", elasticsearch_url=f"http://127.0.0.1:{free_port()}"
+    )
+    project = await make_project(tenant.org_id)
+    async with (
+        running_server(settings, database_url) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as own,
+    ):
+        path = audio.speech("Thank you for calling, goodbye.")
+        created = (await upload(own, tenant, project.id, path)).json()["data"]
+        record = await finished(own, tenant, created["id"])
+
+        assert record["status"] == "completed", record
+        async with asyncio.timeout(30):  # the index job fails and is queued again, not dropped
+            while True:
+                if await retried_index_job(created["id"]):
+                    break
+                await asyncio.sleep(0.2)
+
+
+async def retried_index_job(record_id: str) -> bool:
+    rows = await connection().execute_query_dict(
+        "SELECT 1 FROM pgqueuer WHERE entrypoint = 'index_record' AND dedupe_key = $1"
+        " AND attempts > 0",
+        [f"index:{record_id}"],
+    )
+    return bool(rows)
+
+
+def connection() -> BaseDBAsyncClient:
+    return Tortoise.get_connection("default")
