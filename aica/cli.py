@@ -1,4 +1,4 @@
-"""The ``aica`` command: serve | worker | migrate | bootstrap | token | user | export-schema |
+"""The ``aica`` command: serve | worker | migrate | bootstrap | token | user | credits | search |
 upload."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import httpx
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from tortoise import Tortoise
 
 from aica import db
@@ -28,7 +30,7 @@ from aica.config import Settings
 from aica.errors import AicaError
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
-from aica.services import auth, billing, orgs, users
+from aica.services import auth, billing, orgs, search, users
 
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -37,6 +39,8 @@ credits_app = typer.Typer(help="Prepaid credits of an organization.", no_args_is
 app.add_typer(credits_app, name="credits")
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+search_app = typer.Typer(help="The search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 T = TypeVar("T")
 _DEFAULT_HOST = str(Settings.model_fields["host"].default)
@@ -230,6 +234,26 @@ def upload(
         raise _fail(f"{url} refused it: {exc}") from exc
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {url} (--url / AICA_URL): {exc}") from exc
+
+
+@search_app.command()
+def reindex() -> None:
+    """Rebuild the configured search backend (AICA_SEARCH_BACKEND) from the database."""
+    settings = Settings()
+
+    async def rebuild() -> int:
+        columns = (TextColumn("indexing records"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeRemainingColumn(), console=Console(stderr=True)) as progress:
+            task = progress.add_task("reindex", total=None)
+            try:
+                return await search.reindex(
+                    settings, lambda done, total: progress.update(task, completed=done, total=total)
+                )
+            finally:
+                await search.backend_for(settings).close()
+
+    done = _run_with_db(settings, rebuild)
+    typer.echo(f"{done} records indexed ({settings.search_backend})")
 
 
 @app.command()

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "AICA <aica@localhost>"
 
+    search_backend: Literal["postgres", "elasticsearch"] = "postgres"
+    """Where search documents live: the database itself, or an Elasticsearch cluster."""
+    elasticsearch_url: str | None = None
+    elasticsearch_index: str = "aica-search"
+    """The alias searches go through; ``aica search reindex`` swaps the index behind it."""
+
     billing_rate_per_minute: Decimal = Field(default=Decimal(1) / Decimal(30), ge=0)
     """What a processed minute costs an org that has no rate of its own (1/30 currency unit:
     the seed's 3825 minutes cost 127.5)."""

@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 PROCESS_RECORD = "process_record"
 DELIVER = "deliver"
+INDEX_RECORD = "index_record"
 
 
 class OrmDriver:
@@ -49,4 +50,22 @@ async def enqueue_delivery(delivery_id: str) -> None:
     """Queue the sending of an outbox row, in the transaction that wrote it."""
     await _queries(None).enqueue(
         DELIVER, delivery_id.encode(), dedupe_key=delivery_id, on_conflict="skip"
+    )
+
+
+async def enqueue_indexing(record_ids: list[str]) -> None:
+    """Queue the rebuild of these records' search documents, in the caller's transaction.
+
+    Keyed apart from the record job's own key (``index:<id>``): a record being processed
+    must still get its indexing queued.
+    """
+    if not record_ids:
+        return
+    count = len(record_ids)
+    await _queries(None).enqueue(
+        [INDEX_RECORD] * count,
+        [r.encode() for r in record_ids],
+        [0] * count,
+        dedupe_key=[f"index:{r}" for r in record_ids],
+        on_conflict="skip",
     )

@@ -205,6 +205,6 @@ class RestEndpoint:
                 content_disposition_type="inline",
             )
         if self.route.shape is Shape.LIST:
-            meta = {"page": value["page"], "pageSize": value["pageSize"], "total": value["total"]}
+            meta = {key: value[key] for key in self.route.meta}
             return JSONResponse({"data": value["items"], "meta": meta}, self.route.status)
         return JSONResponse({"data": value}, self.route.status)

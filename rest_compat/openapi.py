@@ -60,10 +60,6 @@ _CONTENT_RANGE = {
     }
 }
 _AUDIO = {"audio/*": {"schema": {"type": "string", "format": "binary"}}}
-_META = {
-    "type": "object",
-    "properties": {k: {"type": "integer"} for k in ("page", "pageSize", "total")},
-}
 
 
 def _schema_of(t: GraphQLType, nullable: bool = True) -> dict[str, Any]:
@@ -163,7 +159,13 @@ def _operation(route: RestRoute, schema: GraphQLSchema) -> dict[str, Any]:
     if route.shape is Shape.LIST:
         body = {
             "type": "object",
-            "properties": {"data": value["properties"]["items"], "meta": _META},
+            "properties": {
+                "data": value["properties"]["items"],
+                "meta": {
+                    "type": "object",
+                    "properties": {k: value["properties"][k] for k in route.meta},
+                },
+            },
         }
     elif route.shape is Shape.ITEM:
         body = {"type": "object", "properties": {"data": value}}

@@ -10,7 +10,8 @@ class Shape(Enum):
     ITEM = "item"
     """``{"data": {...}}``"""
     LIST = "list"
-    """``{"data": [...], "meta": {"page", "pageSize", "total"}}`` from a paginated field."""
+    """``{"data": [...], "meta": {...}}`` from a paginated field: ``items`` become ``data``,
+    the route's ``meta`` fields the ``meta``."""
     EMPTY = "empty"
     """No body (204)."""
     FILE = "file"
@@ -49,6 +50,8 @@ class RestRoute:
     alternatives: tuple[Alternative, ...] = ()
     pick: tuple[str, ...] = ()
     """Where the response's ``data`` sits inside the operation's root field."""
+    meta: tuple[str, ...] = ("page", "pageSize", "total")
+    """``Shape.LIST``: the fields of the operation's result that make up ``meta``."""
     precheck: str | None = None
     """An operation run before the body is read; its errors answer the request (so nobody
     streams 500 MB before learning their token is wrong)."""
@@ -215,6 +218,14 @@ ROUTES: tuple[RestRoute, ...] = (
         "UpdateBudget",
         body_variable="input",
         summary="Update budget limit",
+    ),
+    RestRoute(
+        "GET",
+        "/search",
+        "Search",
+        Shape.LIST,
+        meta=("total", "query"),
+        summary="Full-text search",
     ),
     # Beside the seed: outgoing webhooks (record.completed, alert.triggered, ...).
     RestRoute(

@@ -30,6 +30,7 @@ from aica.graphql.types.integrations import IntegrationMutations, IntegrationQue
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
+from aica.graphql.types.search import SearchQueries
 from aica.graphql.types.stats import StatsQueries
 from aica.graphql.types.subscriptions import RecordSubscriptions
 from aica.graphql.types.transcripts import TranscriptQueries
@@ -52,6 +53,7 @@ class Query(
     AlertQueries,
     WebhookQueries,
     BillingQueries,
+    SearchQueries,
 ):
     pass
 

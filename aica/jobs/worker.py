@@ -19,9 +19,9 @@ from tortoise import Tortoise
 from aica.config import Settings
 from aica.db import tortoise_config
 from aica.jobs.record import Pipeline
-from aica.queue import DELIVER, PROCESS_RECORD
+from aica.queue import DELIVER, INDEX_RECORD, PROCESS_RECORD
 from aica.runtime import Runtime
-from aica.services import deliveries
+from aica.services import deliveries, search
 
 log = logging.getLogger("aica.worker")
 
@@ -58,6 +58,12 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
         wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
         if wait is not None:
             raise RetryRequested(delay=timedelta(seconds=wait), reason="delivery attempt failed")
+
+    @manager.entrypoint(INDEX_RECORD, executor_factory=executor)
+    async def index_record(job: Job) -> None:
+        """Rebuild a record's search documents; a failure is retried with the executor's
+        backoff and never touches the record."""
+        await search.index_record(pipeline.settings, (job.payload or b"").decode())
 
     return manager
 

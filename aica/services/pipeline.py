@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 
 from aica.config import Settings
 from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage, UsageKind
+from aica.queue import enqueue_indexing
 from aica.runtime import Runtime
 from aica.services import alerts, analyses, billing, outbox, recordings, transcripts
 from aica.services.access import Actor
@@ -194,10 +195,18 @@ async def alert(run: StageRun) -> None:
     await alerts.publish(run.runtime.events, fired)
 
 
+async def index(run: StageRun) -> None:
+    """Queue the rebuild of the record's search documents: a job of its own, so a search
+    backend that is down delays search, never the record."""
+    async with run.finishing():
+        await enqueue_indexing([run.record.id])
+
+
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
     StageSpec(Stage.transcribing, 90, transcribe),
     StageSpec(Stage.analyzing, 10, analyze),
+    StageSpec(Stage.indexing, 0, index),
     StageSpec(Stage.metering, 0, meter),
     StageSpec(Stage.alerting, 0, alert),
 )
@@ -223,7 +232,7 @@ async def run_stages(
 
 async def finish(runtime: Runtime, record: Record, status: RecordStatus, error: str | None) -> None:
     """End a record ``completed`` or ``failed``: webhooks (and, for a failure, the alert
-    rules on it) in the same transaction, then the announcement."""
+    rules on it) and its re-indexing in the same transaction, then the announcement."""
     changes: dict[str, Any] = {"status": status, "stage": None, "completed_at": datetime.now(UTC)}
     changes.update({"progress": 100} if status is RecordStatus.completed else {"error": error})
     fired = []
@@ -236,6 +245,7 @@ async def finish(runtime: Runtime, record: Record, status: RecordStatus, error: 
         await outbox.queue_webhooks(record.org_id, record.project_id, event, record_event(record))
         if status is RecordStatus.failed:
             fired = await alerts.evaluate(runtime.settings, record, None)
+        await enqueue_indexing([record.id])  # its status is a search filter
     await announce(runtime.events, record)
     await alerts.publish(runtime.events, fired)
 

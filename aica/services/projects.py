@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput
 from aica.models import Project, Record, Role
+from aica.queue import enqueue_indexing
 from aica.services import profiles
 from aica.services.access import Actor, in_org
 from aica.services.pagination import Page, PageRequest, paginate
@@ -87,15 +90,15 @@ async def update_project(
 
 
 async def delete_project(actor: Actor, project_id: str, storage: Storage) -> Project:
-    """The project, its records (by cascade) and then their audio files."""
+    """The project, its records (by cascade, their search documents dropped by a job) and
+    then their audio files."""
     actor.require(Role.admin, "delete projects")
     project = await get_project(actor, project_id)
-    keys = (
-        await Record.filter(project_id=project.id)
-        .exclude(audio_key=None)
-        .values_list("audio_key", flat=True)
-    )
-    await project.delete()
+    records = await Record.filter(project_id=project.id).values_list("id", "audio_key")
+    async with in_transaction():
+        await project.delete()
+        await enqueue_indexing([str(record_id) for record_id, _ in records])
+    keys = [key for _, key in records if key]
     for key in keys:
         await storage.delete(str(key))
     return project

@@ -9,10 +9,12 @@ from typing import TypeVar
 from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster, Message, project_channel, publish_safely
 from aica.models import Record, RecordStatus, Role
+from aica.queue import enqueue_indexing
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.timerange import DateBound, check_range
@@ -85,7 +87,9 @@ async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Recor
     pointing at nothing."""
     actor.require(Role.admin, "delete records")
     record = await get_record(actor, record_id)
-    await record.delete()
+    async with in_transaction():
+        await record.delete()
+        await enqueue_indexing([record.id])  # drops its documents from any search backend
     await storage.delete(record.audio_key)
     return record
 
