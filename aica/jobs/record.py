@@ -130,7 +130,17 @@ class Pipeline:
             record.duration = transcript.duration
             record.channels = transcript.channels
             record.language = transcript.language
-            await record.save(update_fields=["duration", "channels", "language"])
+            record.language_probability = transcript.language_probability
+            record.warnings = transcript.to_json()["warnings"]
+            await record.save(
+                update_fields=[
+                    "duration",
+                    "channels",
+                    "language",
+                    "language_probability",
+                    "warnings",
+                ]
+            )
         await self._update(record, stage=Stage.analyzing, progress=TRANSCRIBE_SHARE)
         await analyze_record(record, project.profile)
         # Search indexing and alert rules plug in here as stages of their own.
@@ -176,6 +186,7 @@ class Pipeline:
                 self.transcriber.transcribe,
                 self.storage.path(record.audio_key or ""),
                 language=None if project.language == "auto" else project.language,
+                languages=project.languages,
                 agent_channel=project.agent_channel,
                 on_progress=on_progress,
             )
