@@ -71,6 +71,7 @@ async def analyze_record(record: Record, profile_key: str) -> Analysis:
             "channels": record.channels or 1,
             "text": transcript.text,
             "segments": transcript.segments,
+            "warnings": record.warnings,
         }
     )
     result = await asyncio.to_thread(analyze, spoken, profile, language=transcript.language)
