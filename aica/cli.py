@@ -1,4 +1,5 @@
-"""The ``aica`` command: serve | worker | migrate | bootstrap | token | export-schema | upload."""
+"""The ``aica`` command: serve | worker | migrate | bootstrap | token | models | export-schema |
+upload."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from aica.services import auth, orgs
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+models_app = typer.Typer(help="Whisper models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 T = TypeVar("T")
 
@@ -219,6 +222,24 @@ def token_create(
         return raw
 
     typer.echo(_run_with_db(Settings(), create))
+
+
+@models_app.command("install")
+def models_install(
+    model: Annotated[
+        str, typer.Argument(help="tiny.en, base, a faster-whisper size name, or a model directory")
+    ],
+) -> None:
+    """Prepare a Whisper model under AICA_DATA_DIR so this server needs no internet for it."""
+    from aica.speech.model_install import install
+
+    settings = Settings()
+    try:
+        directory = install(model, settings.data_dir)
+    except AicaError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"{model} is ready in {directory}")
+    typer.echo(f"use it with AICA_WHISPER_MODEL={directory}", err=True)
 
 
 @app.command("export-schema")

@@ -9,7 +9,12 @@ from aica.transcript import TranscriptWarning
 from tests.test_analysis_engine import call, phrase, profile, seg
 
 GREETING = profile(
-    phrase("greeting", "thank you for calling", speaker="agent", window={"position": "first", "seconds": 10}),
+    phrase(
+        "greeting",
+        "thank you for calling",
+        speaker="agent",
+        window={"position": "first", "seconds": 10},
+    ),
     phrase("closing", "have a nice day", speaker="agent"),
 )
 

@@ -78,6 +78,14 @@ SURE_LANGUAGE = 0.5
 MIN_SPEECH_TO_JUDGE = 3.0
 UNDERSTOOD_SHARE = 0.5
 """An English-only model that confidently covers less of the speech than this fails it."""
+_DECODING: dict[str, Any] = {
+    "temperature": 0.0,  # beam search only: no random sampling fallback
+    "compression_ratio_threshold": None,  # it only picks among fallbacks; there are none
+    "condition_on_previous_text": False,  # a loop would carry on into the next window
+    "vad_filter": False,  # done already: the same speech chunks serve coverage and detection
+    "word_timestamps": True,
+}
+"""What every decoding pass shares (see the module doc)."""
 _SAME_SIGNAL = 0.05
 """Channels whose difference is below this fraction of their level carry the same signal."""
 
@@ -257,13 +265,9 @@ class Transcriber:
             track.speech(),
             language=language,
             beam_size=self.beam_size,
-            temperature=0.0,
-            vad_filter=False,  # done already: the same chunks serve coverage and detection
-            word_timestamps=True,
-            condition_on_previous_text=False,  # a loop would carry on into the next window
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             log_prob_threshold=LOG_PROB_THRESHOLD,
-            compression_ratio_threshold=None,  # only picks among fallbacks; there are none
+            **_DECODING,
         )
         for piece in restore_speech_timestamps(pieces, track.chunks, audio.SAMPLE_RATE):
             on_end(float(piece.end))
@@ -280,13 +284,9 @@ class Transcriber:
             track.samples[first:last],
             language=language,
             beam_size=max(self.beam_size, 5),
-            temperature=0.0,
-            vad_filter=False,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-            no_speech_threshold=None,
+            no_speech_threshold=None,  # nothing may be skipped as silence
             log_prob_threshold=None,
-            compression_ratio_threshold=None,
+            **_DECODING,
         )
         offset = first / audio.SAMPLE_RATE
         recovered = [
