@@ -297,6 +297,7 @@ def test_a_call_in_a_language_the_project_does_not_list_is_flagged(
 
     forced = base.transcribe(english, language="ru")
     assert forced.language == "ru"
+    assert forced.language_probability is None  # not detected: the project chose it
     assert [w.code for w in forced.warnings].count("language_mismatch") == 1
 
 

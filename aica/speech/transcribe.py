@@ -229,7 +229,8 @@ class Transcriber:
             warnings.extend(_language_warnings(detection, code, allowed))
         else:
             code = "en"
-        if code is None and detection is not None:
+        detected = code is None and detection is not None
+        if detection is not None and code is None:
             code = detection.language
 
         progress = _Progress(on_progress, [len(t.samples) / audio.SAMPLE_RATE for t in tracks])
@@ -251,7 +252,7 @@ class Transcriber:
             text=" ".join(s.text for s in segments),
             segments=segments,
             model=self.model_name,
-            language_probability=detection.probability if detection else None,
+            language_probability=detection.probability if detection and detected else None,
             warnings=warnings,
         )
 
