@@ -20,8 +20,10 @@ only if it is nothing but non-speech annotations (``[Music]``, ``♪``) or punct
 Whisper calls it silence (no-speech probability above 0.6 with average log-probability below
 -1.0). Repeats are collapsed only where they outpace the audio (:mod:`aica.speech.repetition`).
 Speech that VAD heard and no segment covers is decoded again with settings that cannot skip
-it (language forced, no silence skip, no prompt); what is still missing or unsure is flagged
-on its segment (``low_confidence``) and listed in the transcript's ``warnings``. An
+it (language forced, no silence skip, no prompt); what that recovers is flagged
+``low_confidence`` on its segments (as is any segment Whisper itself is unsure of), what it
+cannot recover is an ``untranscribed_speech`` span, and both are listed in the transcript's
+``warnings``. An
 English-only model that can make nothing of most of the speech raises
 :class:`NotTranscribable` rather than return an empty transcript.
 
@@ -290,8 +292,10 @@ class Transcriber:
             **_DECODING,
         )
         offset = first / audio.SAMPLE_RATE
+        # always unsure: normal decoding passed over this speech, and forced decoding can be
+        # confidently wrong (a foreign word read as a loop of one letter)
         recovered = [
-            track.keep(piece, offset=offset, low_confidence=piece.avg_logprob < LOG_PROB_THRESHOLD)
+            track.keep(piece, offset=offset, low_confidence=True)
             for piece in pieces
             if not _silent(piece)
         ]
