@@ -1,5 +1,5 @@
 """The ``aica`` command: serve | worker | migrate | bootstrap | token | user | credits | search |
-upload."""
+models | export-schema | upload."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+models_app = typer.Typer(help="Whisper models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 T = TypeVar("T")
 _DEFAULT_HOST = str(Settings.model_fields["host"].default)
@@ -378,6 +380,24 @@ def user_set_password(
         )
     user = _run_with_db(Settings(), lambda: users.set_password(email, password))
     typer.echo(f"password set for {user.email}; its tokens are revoked")
+
+
+@models_app.command("install")
+def models_install(
+    model: Annotated[
+        str, typer.Argument(help="tiny.en, base, a faster-whisper size name, or a model directory")
+    ],
+) -> None:
+    """Prepare a Whisper model under AICA_DATA_DIR so this server needs no internet for it."""
+    from aica.speech.model_install import install
+
+    settings = Settings()
+    try:
+        directory = install(model, settings.data_dir)
+    except AicaError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"{model} is ready in {directory}")
+    typer.echo(f"use it with AICA_WHISPER_MODEL={directory}", err=True)
 
 
 @app.command("export-schema")

@@ -30,6 +30,23 @@ class Segment:
     channel: int
     text: str
     words: list[Word] = field(default_factory=list)
+    low_confidence: bool = False
+    """Whisper was unsure of these words (a re-decoded passage, a collapsed loop): check them
+    against the audio before relying on them."""
+
+
+@dataclass
+class TranscriptWarning:
+    """Something the listener should know about a span of the call (``start``..``end`` s)."""
+
+    code: str
+    """``untranscribed_speech``, ``low_confidence``, ``repetition_collapsed``,
+    ``language_not_allowed`` or ``language_mismatch``."""
+    message: str
+    start: float
+    end: float
+    channel: int | None = None
+    """The channel it concerns; None for the whole call."""
 
 
 @dataclass
@@ -44,6 +61,9 @@ class Transcript:
     segments: list[Segment]
     model: str = ""
     """The ``AICA_WHISPER_MODEL`` that produced it."""
+    language_probability: float | None = None
+    """How sure detection was of ``language`` (0..1); None when nothing was detected."""
+    warnings: list[TranscriptWarning] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (what a JSON column stores); ``from_json`` reads it back."""
@@ -59,6 +79,8 @@ class Transcript:
             text=str(raw["text"]),
             segments=[segment_from_json(s) for s in raw.get("segments") or []],
             model=str(raw.get("model", "")),
+            language_probability=raw.get("language_probability"),
+            warnings=[TranscriptWarning(**w) for w in raw.get("warnings") or []],
         )
 
 
@@ -70,4 +92,5 @@ def segment_from_json(raw: Mapping[str, Any]) -> Segment:
         channel=int(raw["channel"]),
         text=str(raw["text"]),
         words=[Word(**w) for w in raw.get("words") or []],
+        low_confidence=bool(raw.get("low_confidence", False)),
     )

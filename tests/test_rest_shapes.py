@@ -175,7 +175,12 @@ async def test_project_list_and_detail_have_the_data_and_meta_shape(
     assert PROJECT_ID.match(data["id"])
     assert data["name"] == "Billing"
     assert data["description"] == "Inbound"
-    assert data["settings"] == {"profile": "general", "language": "auto", "agentChannel": 0}
+    assert data["settings"] == {
+        "profile": "general",
+        "language": "auto",
+        "languages": [],
+        "agentChannel": 0,
+    }
     assert UTC_Z.match(data["createdAt"]) and UTC_Z.match(data["updatedAt"])
 
 
@@ -214,7 +219,12 @@ async def test_create_project_returns_201_with_the_new_project(
     data = response.json()["data"]
     assert PROJECT_ID.match(data["id"])
     assert data["name"] == "Sales"
-    assert data["settings"] == {"profile": "sales", "language": "en", "agentChannel": 0}
+    assert data["settings"] == {
+        "profile": "sales",
+        "language": "en",
+        "languages": [],
+        "agentChannel": 0,
+    }
     stored = await Project.get(pk=data["id"])
     assert stored.org_id == tenant.org_id and stored.profile == "sales"
 

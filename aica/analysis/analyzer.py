@@ -14,6 +14,10 @@ Scoring:
   applicable criterion is worth ``points`` = 100 x its category's share of the applicable
   category weight x its share of its category's applicable criterion weight, and the quality
   score is the sum of the points of the passed ones.
+- A phrase or pattern criterion that found nothing is *not checked* (``passed`` None, the
+  detail says why) rather than missed or passed when its window holds speech the transcriber
+  could not transcribe or was unsure of (an ``untranscribed_speech`` warning, a
+  ``low_confidence`` segment) on its speaker's side: the line may be right there.
 - ``compliance_status``: ``failed`` if any compliance criterion failed, else ``passed`` if
   any was applicable, else ``not_checked`` (no compliance criteria, or none applicable).
 - ``improvements``: one line per failed criterion, ``"<description>: <what was wrong>"``,
@@ -201,6 +205,7 @@ class _Call:
         self.duration = max(transcript.duration, last_speech)
         self.end = last_speech if self.segments else self.duration
         self.metrics = compute_metrics(transcript)
+        self.unheard = _unheard(transcript)
         self._windowed: dict[tuple[float, float], CallMetrics] = {}
 
     def span(self, criterion: Criterion) -> tuple[float, float]:
@@ -333,6 +338,15 @@ def _judge(call: _Call, criterion: Criterion) -> _Outcome:
     else:
         hits = call.index.search(criterion.pattern or "", segments, lo, hi)
     where = _where(call, criterion)
+    if not hits:
+        for start, end, speaker in call.unheard:
+            if end >= lo and start <= hi and (speakers is None or speaker in (None, *speakers)):
+                return _Outcome(
+                    None,
+                    f"not checked: the speech at {_clock(start)}-{_clock(end)} could not be "
+                    "transcribed reliably",
+                    [],
+                )
     if criterion.forbidden:
         if hits:
             return _Outcome(False, _heard(criterion, call, hits[0]), call.evidence(hits, criterion))
@@ -347,6 +361,18 @@ def _judge(call: _Call, criterion: Criterion) -> _Outcome:
         example = f' (such as "{names[0]}")' if names else ""
         return _Outcome(False, f"none of the expected phrases{example} was heard{where}", [])
     return _Outcome(False, f"nothing matched /{criterion.pattern}/{where}", [])
+
+
+def _unheard(transcript: Transcript) -> list[tuple[float, float, str | None]]:
+    """(start, end, speaker or None) of the speech the transcript may have wrong or missing."""
+    speakers = {s.channel: s.speaker for s in transcript.segments}
+    spans: list[tuple[float, float, str | None]] = [
+        (w.start, w.end, speakers.get(w.channel) if w.channel is not None else None)
+        for w in transcript.warnings
+        if w.code == "untranscribed_speech"
+    ]
+    spans += [(s.start, s.end, s.speaker) for s in transcript.segments if s.low_confidence]
+    return sorted(spans, key=lambda span: span[:2])
 
 
 def _who(criterion: Criterion, call: _Call) -> str:

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.fields.db_defaults import SqlDefault
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_invitations')]
+    dependencies = [('models', '0007_transcription_warnings')]
 
     initial = False
 

@@ -23,6 +23,8 @@ class Project(Model):
     profile = fields.CharField(max_length=64, default="general")
     """Analysis profile key (scorecard)."""
     language = fields.CharField(max_length=8, default="auto")
+    languages: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    """With ``language`` auto: the languages detection may choose from (empty: any)."""
     agent_channel = fields.SmallIntField(default=0)
     """Stereo calls: which channel (0 left, 1 right) carries the agent."""
     created_at = fields.DatetimeField(auto_now_add=True)

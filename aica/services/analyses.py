@@ -73,6 +73,7 @@ async def score_record(record: Record, profile_key: str) -> tuple[Profile, Analy
             "channels": record.channels or 1,
             "text": transcript.text,
             "segments": transcript.segments,
+            "warnings": record.warnings,
         }
     )
     result = await asyncio.to_thread(analyze, spoken, profile)

@@ -154,6 +154,7 @@ async def transcribe(run: StageRun) -> None:
             speech.transcriber.transcribe,
             run.runtime.storage.path(run.record.audio_key or ""),
             language=None if project.language == "auto" else project.language,
+            languages=project.languages,
             agent_channel=project.agent_channel,
             on_progress=on_progress,
         )

@@ -23,6 +23,7 @@ class ProjectChanges:
     description: str | None = None
     profile: str | None = None
     language: str | None = None
+    languages: list[str] | None = None
     agent_channel: int | None = None
 
 
@@ -40,8 +41,26 @@ def _validate(changes: ProjectChanges, model: str) -> None:
             exc.extensions["field"] = "settings.language"
             raise
         changes.language = normalize_language(changes.language) or "auto"
+    if changes.languages is not None:
+        changes.languages = _languages(changes.languages, model)
     if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
         raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
+
+
+def _languages(codes: list[str], model: str) -> list[str]:
+    """The codes normalized and deduplicated, each one the model can transcribe."""
+    normalized: list[str] = []
+    for index, code in enumerate(codes):
+        try:
+            check_language(model, code)
+            if normalize_language(code) is None:
+                raise BadInput("List language codes such as en or ru, not 'auto'", language=code)
+        except BadInput as exc:
+            exc.extensions["field"] = f"settings.languages[{index}]"
+            raise
+        if (found := normalize_language(code)) and found not in normalized:
+            normalized.append(found)
+    return normalized
 
 
 async def _check_profile(actor: Actor, changes: ProjectChanges) -> None:
@@ -110,5 +129,6 @@ def _as_fields(changes: ProjectChanges) -> dict[str, object]:
         "description": changes.description,
         "profile": changes.profile,
         "language": changes.language,
+        "languages": changes.languages,
         "agent_channel": changes.agent_channel,
     }

@@ -9,12 +9,14 @@ from aica.services.records import get_record
 from aica.transcript import Transcript as Spoken
 
 
-async def get_transcript(actor: Actor, record_id: str) -> Transcript:
+async def get_transcript(actor: Actor, record_id: str) -> tuple[Record, Transcript]:
+    """The record (its warnings and language confidence describe the transcript) and its
+    transcript."""
     record = await get_record(actor, record_id)
     transcript = await Transcript.get_or_none(record_id=record.id)
     if transcript is None:
         raise NotFound("Transcript not found: the record has not been transcribed yet")
-    return transcript
+    return record, transcript
 
 
 async def save_transcript(record: Record, spoken: Spoken) -> None:
@@ -26,7 +28,12 @@ async def save_transcript(record: Record, spoken: Spoken) -> None:
         text=spoken.text,
         segments=spoken.to_json()["segments"],
     )
-    record.update_from_dict(
-        {"duration": spoken.duration, "channels": spoken.channels, "language": spoken.language}
-    )
-    await record.save(update_fields=["duration", "channels", "language"])
+    fields = {
+        "duration": spoken.duration,
+        "channels": spoken.channels,
+        "language": spoken.language,
+        "language_probability": spoken.language_probability,
+        "warnings": spoken.to_json()["warnings"],
+    }
+    record.update_from_dict(fields)
+    await record.save(update_fields=list(fields))

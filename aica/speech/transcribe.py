@@ -7,17 +7,28 @@ blocking CPU work: call it in a thread.
 - Mono (or a stereo file whose two channels carry the same signal): one pass, speaker
   ``unknown``, channel 0.
 - Stereo: each channel is transcribed on its own, as ``agent`` (the project's
-  ``agent_channel``) or ``customer``, and the segments are merged by start time. With language
-  auto-detection the language is detected once, on whichever channel Whisper is surer of, and
-  forced on both, so the two sides of one call are never transcribed in different languages.
+  ``agent_channel``) or ``customer``, and the segments are merged by start time. Both channels
+  are transcribed in one language, voted over both (:mod:`aica.speech.language`).
 - More than two channels: mixed down (while decoding) and treated as mono.
 
-Segments Whisper invents on silence or hold music are dropped: Silero VAD removes non-speech
-before decoding, then a segment goes if its no-speech probability is above 0.6 while its
-average log-probability is below -1.0, if its gzip compression ratio is above 2.4 (repetition
-loops), or if nothing but non-speech annotations (``[Music]``, ``(upbeat music)``, ``♪``) or
-punctuation is left of its text. A segment is split where the speaker paused a second or more
-(word timestamps), so turns stay separate and in order once both sides are merged.
+Deterministic: decoding is beam search at temperature 0 only. faster-whisper's fallback to
+random sampling made the same file come out differently run after run (issue 19), and
+seeding CTranslate2 cannot fix that: its generators are per worker thread, seeded once.
+
+No speech is silently lost: Silero VAD finds the speech and Whisper decodes it; a segment goes
+only if it is nothing but non-speech annotations (``[Music]``, ``♪``) or punctuation, or if
+Whisper calls it silence (no-speech probability above 0.6 with average log-probability below
+-1.0). Repeats are collapsed only where they outpace the audio (:mod:`aica.speech.repetition`).
+Speech that VAD heard and no segment covers is decoded again with settings that cannot skip
+it (language forced, no silence skip, no prompt); what that recovers is flagged
+``low_confidence`` on its segments (as is any segment Whisper itself is unsure of), what it
+cannot recover is an ``untranscribed_speech`` span, and both are listed in the transcript's
+``warnings``. An
+English-only model that can make nothing of most of the speech raises
+:class:`NotTranscribable` rather than return an empty transcript.
+
+A segment is split where the speaker paused a second or more (word timestamps), so turns stay
+separate and in order once both sides are merged.
 """
 
 from __future__ import annotations
@@ -29,31 +40,54 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from faster_whisper.transcribe import restore_speech_timestamps
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from aica.config import Settings
-from aica.speech import audio
+from aica.errors import AicaError
+from aica.speech import audio, coverage
 from aica.speech.features import BlockFeatureExtractor
+from aica.speech.language import Detection
+from aica.speech.language import detect as detect_language
+from aica.speech.repetition import collapse_loops
 from aica.speech.whisper_models import (
+    BASE,
     ModelUnavailable,
     check_language,
     normalize_language,
     resolve_model,
 )
-from aica.transcript import Segment, Speaker, Transcript, Word
+from aica.transcript import Segment, Speaker, Transcript, TranscriptWarning, Word
 
 log = logging.getLogger(__name__)
 
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
-COMPRESSION_RATIO_THRESHOLD = 2.4
 _ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|[♪♫♬🎵🎶]")
 SPLIT_PAUSE = 1.0
 """A pause (seconds, between word timestamps) at which a Whisper segment is split in two."""
+REDECODE_PAD = 0.2
+"""Seconds of audio added to each side of a passage decoded again."""
+SURE_LANGUAGE = 0.5
+"""Detection this sure of a language the project does not transcribe is worth a warning."""
+MIN_SPEECH_TO_JUDGE = 3.0
+UNDERSTOOD_SHARE = 0.5
+"""An English-only model that confidently covers less of the speech than this fails it."""
+_DECODING: dict[str, Any] = {
+    "temperature": 0.0,  # beam search only: no random sampling fallback
+    "compression_ratio_threshold": None,  # it only picks among fallbacks; there are none
+    "condition_on_previous_text": False,  # a loop would carry on into the next window
+    "vad_filter": False,  # done already: the same speech chunks serve coverage and detection
+    "word_timestamps": True,
+}
+"""What every decoding pass shares (see the module doc)."""
 _SAME_SIGNAL = 0.05
 """Channels whose difference is below this fraction of their level carry the same signal."""
 
@@ -109,6 +143,15 @@ def load_model(
         return model
 
 
+class NotTranscribable(AicaError):
+    """The model can make nothing of most of the speech (an English-only model, another
+    language): the record fails with this message instead of completing empty."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        details.setdefault("reason", "not_transcribable")
+        super().__init__(message, **details)
+
+
 class Transcriber:
     """Transcribes recordings with the model ``settings`` name (``AICA_WHISPER_*``)."""
 
@@ -147,124 +190,273 @@ class Transcriber:
         path: str | os.PathLike[str],
         *,
         language: str | None,
+        languages: Sequence[str] = (),
         agent_channel: int = 0,
         on_progress: Callable[[float], None] | None = None,
     ) -> Transcript:
         """Transcribe the recording at ``path`` (see the module doc for mono/stereo).
 
-        ``language`` None or ``"auto"`` detects it; ``on_progress`` gets 0..1, non-decreasing,
-        ending with 1.0, called from this thread as segments arrive.
+        ``language`` None or ``"auto"`` detects it, among ``languages`` when any are given;
+        ``on_progress`` gets 0..1, non-decreasing, ending with 1.0, called from this thread as
+        segments arrive.
         """
         code = normalize_language(language)
         check_language(self.model_name, code)
+        allowed = [c for c in map(normalize_language, languages) if c]
+        for candidate in allowed:
+            check_language(self.model_name, candidate)
         if agent_channel not in (0, 1):
             raise ValueError(f"agent_channel must be 0 or 1, not {agent_channel}")
         file_channels = audio.channel_count(path)
         channels = audio.decode(path, split_channels=True)
         duration = len(channels[0]) / audio.SAMPLE_RATE
         model = self.load()
-        tracks: list[tuple[npt.NDArray[np.float32], int, Speaker]]
+        tracks: list[_Track]
         if len(channels) == 2 and not _same_signal(channels[0], channels[1]):
-            if code is None:
-                code = _detect_language(model, channels)
             tracks = [
-                (samples, i, "agent" if i == agent_channel else "customer")
+                _Track(samples, i, "agent" if i == agent_channel else "customer")
                 for i, samples in enumerate(channels)
             ]
         else:
-            tracks = [(channels[0], 0, "unknown")]
+            tracks = [_Track(channels[0], 0, "unknown")]
         del channels
 
-        progress = _Progress(on_progress, [len(t[0]) / audio.SAMPLE_RATE for t in tracks])
-        segments: list[Segment] = []
-        detected = code
-        for index, (samples, channel, speaker) in enumerate(tracks):
-            pieces, info = model.transcribe(
-                samples,
-                language=code,
-                beam_size=self.beam_size,
-                vad_filter=True,
-                word_timestamps=True,
-                no_speech_threshold=NO_SPEECH_THRESHOLD,
-                log_prob_threshold=LOG_PROB_THRESHOLD,
-                compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        warnings: list[TranscriptWarning] = []
+        detection = None
+        if model.model.is_multilingual:
+            detection = detect_language(
+                model, [t.speech() for t in tracks], allowed if code is None else ()
             )
-            for piece in pieces:
-                progress.track(index, float(piece.end))
-                segments.extend(_keep(piece, channel, speaker))
-            detected = detected or info.language
+            warnings.extend(_language_warnings(detection, code, allowed))
+        else:
+            code = "en"
+        detected = code is None and detection is not None
+        if detection is not None and code is None:
+            code = detection.language
+
+        progress = _Progress(on_progress, [len(t.samples) / audio.SAMPLE_RATE for t in tracks])
+        for index, track in enumerate(tracks):
+            found = self._decode_track(model, track, code, partial(progress.track, index))
+            code = code or found
+            for gap in coverage.uncovered(track.spans(), [(s.start, s.end) for s in track.kept]):
+                self._redecode(model, track, gap, code or "en")
+            warnings.extend(track.warnings)
         progress.finish()
-        segments.sort(key=lambda s: (s.start, s.channel))
+        if not model.model.is_multilingual:
+            _check_english_only(self.model_name, tracks)
+        segments = sorted((s for t in tracks for s in t.kept), key=lambda s: (s.start, s.channel))
+        warnings.sort(key=lambda w: (w.start, w.channel or 0))
         return Transcript(
-            language=detected or "en",
+            language=code or "en",
             duration=round(duration, 3),
             channels=file_channels,
             text=" ".join(s.text for s in segments),
             segments=segments,
             model=self.model_name,
+            language_probability=detection.probability if detection and detected else None,
+            warnings=warnings,
+        )
+
+    def _decode_track(
+        self, model: Any, track: _Track, language: str | None, on_end: Callable[[float], None]
+    ) -> str | None:
+        """The main pass over the track's VAD speech; returns the language Whisper used."""
+        if not track.chunks:
+            return None
+        pieces, info = model.transcribe(
+            track.speech(),
+            language=language,
+            beam_size=self.beam_size,
+            no_speech_threshold=NO_SPEECH_THRESHOLD,
+            log_prob_threshold=LOG_PROB_THRESHOLD,
+            **_DECODING,
+        )
+        for piece in restore_speech_timestamps(pieces, track.chunks, audio.SAMPLE_RATE):
+            on_end(float(piece.end))
+            if _silent(piece):
+                continue  # judged silence; if VAD heard speech here, the gap pass retries it
+            track.keep(piece, low_confidence=piece.avg_logprob < LOG_PROB_THRESHOLD)
+        return str(info.language)
+
+    def _redecode(self, model: Any, track: _Track, gap: coverage.Span, language: str) -> None:
+        """Decode speech the main pass left out, with nothing that lets Whisper skip it."""
+        first = max(0, int((gap[0] - REDECODE_PAD) * audio.SAMPLE_RATE))
+        last = min(len(track.samples), int((gap[1] + REDECODE_PAD) * audio.SAMPLE_RATE))
+        pieces, _ = model.transcribe(
+            track.samples[first:last],
+            language=language,
+            beam_size=max(self.beam_size, 5),
+            no_speech_threshold=None,  # nothing may be skipped as silence
+            log_prob_threshold=None,
+            **_DECODING,
+        )
+        offset = first / audio.SAMPLE_RATE
+        # always unsure: normal decoding passed over this speech, and forced decoding can be
+        # confidently wrong (a foreign word read as a loop of one letter)
+        recovered = [
+            track.keep(piece, offset=offset, low_confidence=True)
+            for piece in pieces
+            if not _silent(piece)
+        ]
+        if not any(recovered):
+            track.warn(
+                "untranscribed_speech",
+                "Speech was detected here but could not be transcribed",
+                *gap,
+            )
+
+
+@dataclass
+class _Track:
+    """One channel being transcribed: its audio, VAD speech, and what was kept of it."""
+
+    samples: npt.NDArray[np.float32]
+    channel: int
+    speaker: Speaker
+    kept: list[Segment] = field(default_factory=list)
+    warnings: list[TranscriptWarning] = field(default_factory=list)
+    chunks: list[dict[str, int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunks = get_speech_timestamps(self.samples, VadOptions())
+
+    def spans(self) -> list[coverage.Span]:
+        rate = audio.SAMPLE_RATE
+        return [(c["start"] / rate, c["end"] / rate) for c in self.chunks]
+
+    def speech(self) -> npt.NDArray[np.float32]:
+        """The VAD speech, concatenated (what Whisper decodes)."""
+        if not self.chunks:
+            return np.zeros(0, np.float32)
+        return np.concatenate([self.samples[c["start"] : c["end"]] for c in self.chunks])
+
+    def keep(self, piece: Any, *, low_confidence: bool, offset: float = 0.0) -> bool:
+        """Add faster-whisper's segment ``piece``; whether anything of it was speech."""
+        segments, removed = _segments(piece, self.channel, self.speaker, offset)
+        for segment in segments:
+            segment.low_confidence = low_confidence or removed > 0
+            self.kept.append(segment)
+        if segments and removed:
+            self.warn(
+                "repetition_collapsed",
+                f"Whisper repeated words faster than they can be spoken; {removed} repeated "
+                "words were removed as a decoding loop",
+                segments[0].start,
+                segments[-1].end,
+            )
+        elif segments and low_confidence:
+            self.warn(
+                "low_confidence",
+                "Whisper is unsure of this passage: check it against the audio",
+                segments[0].start,
+                segments[-1].end,
+            )
+        return bool(segments)
+
+    def warn(self, code: str, message: str, start: float, end: float) -> None:
+        self.warnings.append(
+            TranscriptWarning(code, message, round(start, 3), round(end, 3), self.channel)
         )
 
 
-def _keep(piece: Any, channel: int, speaker: Speaker) -> list[Segment]:
-    """Our segments for faster-whisper's: none for a hallucination (see the module doc), else
-    one, or several where the speaker paused for ``SPLIT_PAUSE`` seconds or more.
+def _silent(piece: Any) -> bool:
+    """Whisper's own verdict that a segment is silence, not speech."""
+    return bool(
+        piece.no_speech_prob > NO_SPEECH_THRESHOLD and piece.avg_logprob < LOG_PROB_THRESHOLD
+    )
+
+
+def _language_warnings(
+    detection: Detection | None, forced: str | None, allowed: Sequence[str]
+) -> list[TranscriptWarning]:
+    """A call that is clearly in another language than the project transcribes."""
+    if detection is None or detection.top_probability < SURE_LANGUAGE:
+        return []
+    sure = f"{detection.top} (probability {detection.top_probability:.2f})"
+    if forced is not None and detection.top != forced:
+        return [
+            TranscriptWarning(
+                "language_mismatch",
+                f"The call sounds like {sure}, but the project transcribes {forced}",
+                0.0,
+                0.0,
+            )
+        ]
+    if forced is None and allowed and detection.top not in allowed:
+        return [
+            TranscriptWarning(
+                "language_not_allowed",
+                f"The call sounds like {sure}, which the project does not list "
+                f"({', '.join(allowed)}); it was transcribed as {detection.language}",
+                0.0,
+                0.0,
+            )
+        ]
+    return []
+
+
+def _check_english_only(model_name: str, tracks: Sequence[_Track]) -> None:
+    """Raise :class:`NotTranscribable` when an English-only model understood little of the
+    speech: a call in another language would otherwise complete with an empty transcript."""
+    speech = sum(coverage.seconds(t.spans()) for t in tracks)
+    understood = sum(
+        coverage.seconds((s.start, s.end) for s in t.kept if not s.low_confidence) for t in tracks
+    )
+    if speech >= MIN_SPEECH_TO_JUDGE and understood < UNDERSTOOD_SHARE * speech:
+        raise NotTranscribable(
+            f"The English-only model {model_name} could transcribe only {understood:.0f} s of "
+            f"the {speech:.0f} s of speech in this call; it is probably not in English. Set "
+            f"AICA_WHISPER_MODEL=base ({BASE.install}) to transcribe other languages",
+            model=model_name,
+        )
+
+
+def _segments(
+    piece: Any, channel: int, speaker: Speaker, offset: float
+) -> tuple[list[Segment], int]:
+    """Our segments for faster-whisper's ``piece`` (none if it holds no speech), split where
+    the speaker paused for ``SPLIT_PAUSE`` seconds or more, and how many words of a decoding
+    loop were removed from it.
 
     VAD glues speech chunks together before decoding, so one Whisper segment can span two
     turns of the same side with the other side talking in between; splitting at the pause
     keeps the merged conversation in order.
     """
-    if piece.no_speech_prob > NO_SPEECH_THRESHOLD and piece.avg_logprob < LOG_PROB_THRESHOLD:
-        return []
-    if piece.compression_ratio > COMPRESSION_RATIO_THRESHOLD:
-        return []
-    text = piece.text.strip()
-    if not _is_speech(text):
-        return []
-    start, end = round(float(piece.start), 3), round(float(piece.end), 3)
-    runs: list[list[tuple[Word, str]]] = [[]]
+    pairs: list[tuple[Word, str]] = []
     for w in piece.words or ():
-        if not w.word.strip():
-            continue
-        word = Word(
-            start=round(float(w.start), 3),
-            end=round(float(w.end), 3),
-            word=w.word.strip(),
-            probability=round(float(w.probability), 4),
-        )
+        if w.word.strip():
+            word = Word(
+                start=round(float(w.start) + offset, 3),
+                end=round(float(w.end) + offset, 3),
+                word=w.word.strip(),
+                probability=round(float(w.probability), 4),
+            )
+            pairs.append((word, w.word))
+    collapsed = collapse_loops([w for w, _ in pairs])
+    pairs = [pairs[i] for i in collapsed.kept]
+    runs: list[list[tuple[Word, str]]] = [[]]
+    for word, spelled in pairs:
         if runs[-1] and word.start - runs[-1][-1][0].end >= SPLIT_PAUSE:
             runs.append([])
-        runs[-1].append((word, w.word))
-    if len(runs) == 1:
-        return [Segment(start, end, speaker, channel, text, [w for w, _ in runs[0]])]
+        runs[-1].append((word, spelled))
+    if len(runs) == 1 and not collapsed.removed:
+        text = piece.text.strip()
+        if not _is_speech(text):
+            return [], 0
+        start, end = round(float(piece.start) + offset, 3), round(float(piece.end) + offset, 3)
+        return [Segment(start, end, speaker, channel, text, [w for w, _ in pairs])], 0
     segments = []
     for run in runs:
-        run_text = "".join(raw for _, raw in run).strip()
-        if _is_speech(run_text):
+        text = "".join(spelled for _, spelled in run).strip()
+        if _is_speech(text):
             words = [w for w, _ in run]
-            segments.append(
-                Segment(words[0].start, words[-1].end, speaker, channel, run_text, words)
-            )
-    return segments
+            segments.append(Segment(words[0].start, words[-1].end, speaker, channel, text, words))
+    return segments, collapsed.removed
 
 
 def _is_speech(text: str) -> bool:
     """Whether anything but annotations (``[Music]``, ``♪``) and punctuation is left."""
     return any(ch.isalnum() for ch in _ANNOTATION.sub("", text))
-
-
-def _detect_language(model: Any, channels: Sequence[npt.NDArray[np.float32]]) -> str | None:
-    """The language of the channel Whisper is surest about; None when no channel has speech."""
-    if not model.model.is_multilingual:
-        return "en"
-    best: tuple[float, str] | None = None
-    for samples in channels:
-        try:
-            language, probability, _ = model.detect_language(samples, vad_filter=True)
-        except ValueError:  # VAD found no speech: nothing to concatenate
-            continue
-        if best is None or probability > best[0]:
-            best = (probability, language)
-    return best[1] if best else None
 
 
 def _same_signal(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> bool:

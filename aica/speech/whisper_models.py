@@ -18,6 +18,7 @@
 a directory
     any CTranslate2 Whisper model (``model.bin``, ``config.json``, ``tokenizer.json``, ...).
 a faster-whisper size name (``small``, ``medium.en``, ``large-v3``, ...)
+    ``$AICA_DATA_DIR/models/NAME`` when ``aica models install NAME`` put it there, else
     downloaded by faster-whisper from the model hub, for machines that reach it.
 """
 
@@ -66,7 +67,7 @@ BASE = _Packaged(
     size=145_217_532,
 )
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-_HUB_SIZES = frozenset(
+HUB_SIZES = frozenset(
     {
         "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
         "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en",
@@ -134,11 +135,14 @@ def resolve_model(name: str, data_dir: Path) -> str:
                 "CTranslate2 Whisper model (model.bin, config.json, tokenizer.json)"
             )
         return str(path.resolve())
-    if name in _HUB_SIZES:
+    if name in HUB_SIZES:
+        installed = models_dir / name  # by `aica models install NAME`: no hub needed
+        if (installed / "model.bin").is_file():
+            return str(installed)
         return name  # faster-whisper downloads it from the model hub
     raise ModelUnavailable(
         f"Unknown Whisper model {name!r}: use tiny.en, base, a directory holding a CTranslate2 "
-        f"Whisper model, or one of {', '.join(sorted(_HUB_SIZES))}"
+        f"Whisper model, or one of {', '.join(sorted(HUB_SIZES))}"
     )
 
 
@@ -202,7 +206,7 @@ def verify_once(path: Path, expected: str, models_dir: Path, *, hint: str) -> No
     marker = _marker(path, models_dir)
     if marker.is_file() and marker.read_text().strip() == expected:
         return
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != expected:
         raise ModelChecksumError(path, expected, actual, hint=hint)
     _write_marker(marker, expected)
@@ -229,7 +233,7 @@ def _write_marker(marker: Path, digest: str) -> None:
         log.warning("could not record the model verification in %s: %s", marker, exc)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):

@@ -17,6 +17,10 @@ from aica.services.pagination import PageRequest
 class ProjectSettings:
     profile: str = strawberry.field(description="Analysis profile (scorecard) key.")
     language: str = strawberry.field(description="auto, or a language code such as en or ru.")
+    languages: list[str] = strawberry.field(
+        description="With language auto: the languages detection may choose (empty: any); a "
+        "call in another language is flagged in the record's warnings."
+    )
     agent_channel: int = strawberry.field(description="Stereo calls: 0 left or 1 right.")
 
 
@@ -38,6 +42,7 @@ class Project:
             settings=ProjectSettings(
                 profile=project.profile,
                 language=project.language,
+                languages=list(project.languages),
                 agent_channel=project.agent_channel,
             ),
             created_at=project.created_at,
@@ -49,6 +54,7 @@ class Project:
 class ProjectSettingsInput:
     profile: str | None = None
     language: str | None = None
+    languages: list[str] | None = None
     agent_channel: int | None = None
 
 
@@ -65,6 +71,7 @@ class ProjectInput:
             description=self.description,
             profile=settings.profile,
             language=settings.language,
+            languages=settings.languages,
             agent_channel=settings.agent_channel,
         )
 

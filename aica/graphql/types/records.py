@@ -16,6 +16,7 @@ from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.pages import Paginated
+from aica.graphql.types.transcripts import TranscriptWarning
 from aica.services import records
 from aica.services.pagination import PageRequest
 
@@ -57,6 +58,13 @@ class Record:
     sha256: str | None
     channels: int | None
     language: str | None
+    language_probability: float | None = strawberry.field(
+        description="How sure language detection was (0..1); null when not detected."
+    )
+    warnings: list[TranscriptWarning] = strawberry.field(
+        description="What to know about the transcript: speech that could not be transcribed, "
+        "unsure passages, a call in a language the project does not list."
+    )
     metadata: JSON
     created_at: datetime
     completed_at: datetime | None
@@ -109,6 +117,8 @@ class Record:
             sha256=record.sha256,
             channels=record.channels,
             language=record.language,
+            language_probability=record.language_probability,
+            warnings=TranscriptWarning.many(record.warnings),
             metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,

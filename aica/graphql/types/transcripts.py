@@ -35,6 +35,9 @@ class Segment:
     channel: int
     text: str
     words: list[Word]
+    low_confidence: bool = strawberry.field(
+        description="Whisper was unsure of these words (see the record's warnings)."
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Segment:
@@ -45,23 +48,46 @@ class Segment:
             channel=data["channel"],
             text=data["text"],
             words=[Word(**w) for w in data.get("words", [])],
+            low_confidence=bool(data.get("low_confidence", False)),
         )
+
+
+@strawberry.type(
+    description="Something to know about a span of the call: untranscribed_speech, "
+    "low_confidence, repetition_collapsed, language_not_allowed or language_mismatch."
+)
+class TranscriptWarning:
+    code: str
+    message: str
+    start: float = strawberry.field(description="Seconds; 0 with end 0 for the whole call.")
+    end: float
+    channel: int | None
+
+    @classmethod
+    def many(cls, stored: list[dict[str, Any]] | None) -> list[TranscriptWarning]:
+        return [cls(**w) for w in stored or []]
 
 
 @strawberry.type
 class Transcript:
     record_id: strawberry.ID
     language: str
+    language_probability: float | None = strawberry.field(
+        description="How sure language detection was (0..1); null when not detected."
+    )
     text: str
     segments: list[Segment]
+    warnings: list[TranscriptWarning]
 
     @classmethod
-    def from_model(cls, transcript: models.Transcript) -> Transcript:
+    def from_model(cls, record: models.Record, transcript: models.Transcript) -> Transcript:
         return cls(
             record_id=strawberry.ID(transcript.record_id),
             language=transcript.language,
+            language_probability=record.language_probability,
             text=transcript.text,
             segments=[Segment.from_json(s) for s in transcript.segments],
+            warnings=TranscriptWarning.many(record.warnings),
         )
 
 
@@ -70,4 +96,4 @@ class TranscriptQueries:
     @strawberry.field(description="The record's transcript (NOT_FOUND until it is transcribed).")
     async def transcript(self, info: Info, record_id: strawberry.ID) -> Transcript:
         actor = await info.context.actor()
-        return Transcript.from_model(await transcripts.get_transcript(actor, record_id))
+        return Transcript.from_model(*await transcripts.get_transcript(actor, record_id))
