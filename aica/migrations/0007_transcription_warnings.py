@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0006_invitations')]
@@ -11,7 +12,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Project',
             name='languages',
-            field=fields.JSONField(default=list),
+            field=fields.JSONField(default=list, db_default=SqlDefault("'[]'::jsonb")),
         ),
         ops.AddField(
             model_name='Record',
@@ -21,6 +22,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Record',
             name='warnings',
-            field=fields.JSONField(default=list),
+            field=fields.JSONField(default=list, db_default=SqlDefault("'[]'::jsonb")),
         ),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
 
 from aica.models.base import id_field, new_id
@@ -23,7 +24,9 @@ class Project(Model):
     profile = fields.CharField(max_length=64, default="general")
     """Analysis profile key (scorecard)."""
     language = fields.CharField(max_length=8, default="auto")
-    languages: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    languages: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, db_default=SqlDefault("'[]'::jsonb")
+    )
     """With ``language`` auto: the languages detection may choose from (empty: any)."""
     agent_channel = fields.SmallIntField(default=0)
     """Stereo calls: which channel (0 left, 1 right) carries the agent."""

@@ -87,7 +87,9 @@ class Record(Model):
     language = fields.CharField(max_length=8, null=True)
     language_probability = fields.FloatField(null=True)
     """How sure language detection was (0..1); null when the language was not detected."""
-    warnings: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
+    warnings: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list, db_default=SqlDefault("'[]'::jsonb")
+    )
     """What the listener should know about the transcript: ``[{code, message, start, end,
     channel}]`` (speech that could not be transcribed, unsure passages, another language)."""
     metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
