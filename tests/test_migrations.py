@@ -6,14 +6,14 @@ empty database (the one the rest of the suite starts from) would stop a user's u
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import sys
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from tortoise.migrations.api.migrate import migrate
 
-from aica import db
 from tests.conftest import ADMIN_DSN
 
 RELEASED = "models.0005_record_source_bitrix24"
@@ -48,11 +48,27 @@ async def released_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+async def migrate(url: str, target: str | None = None) -> None:
+    """Tortoise's migrate in a process of its own: it closes the ORM's connections when done,
+    which would pull them from under the rest of the suite."""
+    code = (
+        "import asyncio, sys\n"
+        "from tortoise.migrations.api.migrate import migrate\n"
+        "from aica import db\n"
+        "target = sys.argv[2] or None\n"
+        "asyncio.run(migrate(config=db.tortoise_config(sys.argv[1]), target=target))\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, url, target or "", stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, err.decode()[-3000:]
+
+
 async def test_a_released_database_with_data_upgrades_and_keeps_its_rows(
-    released_database: str, database_url: str
+    released_database: str,
 ) -> None:
-    config = db.tortoise_config(released_database)
-    await migrate(config=config, target=RELEASED)
+    await migrate(released_database, RELEASED)
     dsn = released_database.replace("postgres://", "postgresql://", 1)
     connection = await asyncpg.connect(dsn)
     try:
@@ -60,7 +76,7 @@ async def test_a_released_database_with_data_upgrades_and_keeps_its_rows(
             await connection.execute(statement)
         await connection.close()
 
-        await migrate(config=config)  # everything since the release
+        await migrate(released_database)  # everything since the release
 
         connection = await asyncpg.connect(dsn)
         record = await connection.fetchrow(
