@@ -45,8 +45,9 @@ async def test_concurrent_logins_leave_the_event_loop_free(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     """The server runs in this loop: a ticker counts the times the loop was held as long as
-    half an argon2 hash. On the loop, each of eight logins would hold it once; off the loop
-    none should (one or two allowed for a machine busy with other work)."""
+    a whole argon2 hash. On the loop, each of eight logins would hold it once; off the loop
+    none should (a few allowed: on two cores the hashing threads can starve the loop's
+    thread now and then, and CI's machine may be busy)."""
     email = await account()
     started = time.perf_counter()
     PasswordHasher().hash("one-argon2-hash")
@@ -67,8 +68,8 @@ async def test_concurrent_logins_leave_the_event_loop_free(
     done.set()
     await ticker
 
-    stalls = [gap for gap in gaps if gap > one_hash / 2]
-    assert len(stalls) <= 2, (stalls, one_hash)
+    stalls = [gap for gap in gaps if gap > one_hash * 0.9]
+    assert len(stalls) <= 3, (stalls, one_hash)
 
 
 async def test_an_unknown_address_costs_as_much_as_a_wrong_password(
