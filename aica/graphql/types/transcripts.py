@@ -50,6 +50,7 @@ class Segment:
 
 @strawberry.type
 class Transcript:
+    id: strawberry.ID = strawberry.field(description="The record's id (one transcript each).")
     record_id: strawberry.ID
     language: str
     text: str
@@ -58,6 +59,7 @@ class Transcript:
     @classmethod
     def from_model(cls, transcript: models.Transcript) -> Transcript:
         return cls(
+            id=strawberry.ID(transcript.record_id),
             record_id=strawberry.ID(transcript.record_id),
             language=transcript.language,
             text=transcript.text,
