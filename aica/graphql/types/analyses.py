@@ -206,7 +206,7 @@ class AnalysisProfile:
     @classmethod
     def from_stored(cls, stored: profiles.StoredProfile) -> AnalysisProfile:
         return cls(
-            id=strawberry.ID(stored.id or f"builtin:{stored.profile.key}"),
+            id=strawberry.ID(stored.id),
             key=stored.profile.key,
             name=stored.profile.name,
             builtin=stored.builtin,
