@@ -84,12 +84,15 @@ _BASE_URL = (
 )
 
 
-class Components:
+class _Components:
     """The document's named schemas; a name always stands for one shape."""
 
     def __init__(self) -> None:
-        self.schemas: dict[str, Any] = {"Error": _ERROR, "ErrorDetail": _ERROR_DETAIL}
-        self.schemas["PageMeta"] = _META
+        self.schemas: dict[str, Any] = {
+            "Error": _ERROR,
+            "ErrorDetail": _ERROR_DETAIL,
+            "PageMeta": _META,
+        }
 
     def ref(self, name: str, schema: dict[str, Any], nullable: bool = False) -> dict[str, Any]:
         known = self.schemas.setdefault(name, schema)
@@ -128,7 +131,7 @@ def _schema_of(t: GraphQLType, nullable: bool = True) -> dict[str, Any]:
 class _Selections:
     """The JSON shapes of an operation's selection sets, its fragments named in ``components``."""
 
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode], components: Components):
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], components: _Components):
         self.fragments = fragments
         self.components = components
 
@@ -169,7 +172,7 @@ def _openapi_path(path: str) -> str:
 
 
 def _operation(
-    route: RestRoute, schema: GraphQLSchema, components: Components, audio_types: Iterable[str]
+    route: RestRoute, schema: GraphQLSchema, components: _Components, audio_types: Iterable[str]
 ) -> dict[str, Any]:
     op = load(route.operation)
     definition = op.definition
@@ -285,7 +288,7 @@ def build_openapi(
     schema: GraphQLSchema, routes: tuple[RestRoute, ...], audio_types: Iterable[str]
 ) -> dict[str, Any]:
     """``audio_types``: the content types a stored recording may be served as."""
-    components = Components()
+    components = _Components()
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(
