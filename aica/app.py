@@ -25,6 +25,7 @@ from aica.db import tortoise_config
 from aica.errors import AicaError
 from aica.graphql.context import bearer
 from aica.graphql.schema import build_schema
+from aica.graphql.types.uploads import CONTENT_TYPES as AUDIO_CONTENT_TYPES
 from aica.graphql.view import GraphQLView, context_for
 from aica.jobs.record import Pipeline
 from aica.jobs.worker import consumers
@@ -170,6 +171,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                     files=runtime.storage,
                     max_body_bytes=settings.max_request_body_bytes,
                     max_upload_bytes=settings.max_upload_bytes,
+                    audio_types=sorted(set(AUDIO_CONTENT_TYPES.values())),
                 ),
                 rest_refusal,
             ),

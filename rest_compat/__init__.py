@@ -5,6 +5,8 @@ It receives the schema and a context factory as arguments and never imports ``ai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from graphql import build_schema
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -33,10 +35,12 @@ def create_rest_app(
     files: FileStore,
     max_body_bytes: int,
     max_upload_bytes: int,
+    audio_types: Iterable[str],
 ) -> Starlette:
-    """``files`` stages uploads and resolves stored files' keys to paths."""
+    """``files`` stages uploads and resolves stored files' keys to paths; ``audio_types`` are
+    the content types recordings are served as (the document declares them)."""
     types = build_schema(schema.as_str())
-    spec = build_openapi(types, ROUTES)
+    spec = build_openapi(types, ROUTES, audio_types)
     limits = Limits(max_body_bytes, max_upload_bytes)
 
     async def openapi(_: Request) -> JSONResponse:

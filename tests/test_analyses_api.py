@@ -714,3 +714,22 @@ async def test_another_org_cannot_change_or_delete_a_profile_and_one_in_use_stay
         client, UPDATE_PROFILE, {"id": profile_id, "definition": renamed}, tenant.headers
     )
     assert own["data"]["updateAnalysisProfile"] == {"key": "mine", "name": "Renamed"}
+
+
+async def test_a_built_in_profiles_id_cannot_be_updated_or_deleted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    listed = await gql(client, "{ analysisProfiles { id key builtin } }", headers=tenant.headers)
+    general = next(p for p in listed["data"]["analysisProfiles"] if p["key"] == "general")
+    definition = {**CUSTOM, "key": "general"}
+
+    update = await gql(
+        client, UPDATE_PROFILE, {"id": general["id"], "definition": definition}, tenant.headers
+    )
+    delete = await gql(client, DELETE_PROFILE, {"id": general["id"]}, tenant.headers)
+
+    assert general["builtin"] is True
+    for body in (update, delete):
+        assert error_code(body) == "BAD_USER_INPUT", body
+        assert body["errors"][0]["extensions"]["field"] == "id"
+        assert "Built-in" in body["errors"][0]["message"]

@@ -16,15 +16,17 @@ import secrets
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from aica.config import Settings
 from aica.services import orgs
-from tests.conftest import Tenant, error_code, free_port, gql
+from tests.conftest import ADMIN_DSN, Tenant, error_code, free_port, gql
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = "query { orgs { id name } }"
@@ -212,10 +214,9 @@ async def test_aica_upload_to_a_service_that_is_not_there_names_its_url(
     assert "Traceback" not in ran.stderr
 
 
-async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm(
-    cli_env: dict[str, str], tenant: Tenant
-) -> None:
-    # tenant: the database has an org, so nothing is bootstrapped
+async def serve_until_healthy_then_stop(env: dict[str, str]) -> Ran:
+    """``aica serve`` (no workers: the session's jobs are left alone) until /healthz answers,
+    then SIGTERM; what it printed."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -224,7 +225,7 @@ async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm
         "serve",
         "--port",
         str(port),
-        env={**cli_env, "AICA_RUN_WORKERS": "0"},  # leave the session's jobs alone
+        env={**env, "AICA_RUN_WORKERS": "0"},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -242,17 +243,53 @@ async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm
                 pytest.fail("aica serve did not become healthy in 30 s")
         process.send_signal(signal.SIGTERM)
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-        assert process.returncode == 0
-        assert stdout == b""
-        events = [json.loads(line)["event"] for line in stderr.decode().splitlines()]
-        assert events[-1].startswith("Finished server process"), events
-        stopping = events[events.index("Shutting down") :]
-        assert stopping.count("Tortoise-ORM shutdown") == 1, stopping
-        assert not [e for e in events if re.search(r"0x[0-9a-f]{6,}", e)], events
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+    assert process.returncode is not None
+    return Ran(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def test_serve_on_a_database_with_orgs_prints_nothing_and_stops_on_sigterm(
+    cli_env: dict[str, str], tenant: Tenant
+) -> None:
+    # tenant: the database has an org, so nothing is bootstrapped
+    ran = await serve_until_healthy_then_stop(cli_env)
+
+    assert ran.returncode == 0
+    assert ran.stdout == ""
+    events = [json.loads(line)["event"] for line in ran.stderr.splitlines()]
+    assert events[-1].startswith("Finished server process"), events
+    stopping = events[events.index("Shutting down") :]
+    assert stopping.count("Tortoise-ORM shutdown") == 1, stopping
+    assert not [e for e in events if re.search(r"0x[0-9a-f]{6,}", e)], events
+
+
+@pytest.fixture
+async def empty_database_url() -> AsyncIterator[str]:
+    name = f"aica_empty_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_first_start_prints_the_credentials_alone_on_stdout_and_the_banner_on_stderr(
+    cli_env: dict[str, str], empty_database_url: str
+) -> None:
+    """As the README says: ``aica serve | head -1 | jq`` reads the credentials."""
+    ran = await serve_until_healthy_then_stop({**cli_env, "AICA_DATABASE_URL": empty_database_url})
+
+    assert ran.returncode == 0, ran.stderr
+    assert len(ran.stdout.splitlines()) == 1, ran.stdout
+    credentials = json.loads(ran.stdout)
+    assert set(credentials) == {"orgId", "userId", "token"}
+    assert credentials["token"].startswith("aica_pt_")
+    assert "Keep this token, it is shown once" in ran.stderr
 
 
 async def test_logs_are_json_unless_asked_for_text_or_written_to_a_terminal(

@@ -157,10 +157,30 @@ async def test_operation_before_connection_init_is_refused(base_url: str) -> Non
     assert closed.value.rcvd.code == 4401
 
 
-async def test_legacy_graphql_ws_protocol_is_refused(base_url: str, tenant: Tenant) -> None:
-    async with open_ws(base_url, LEGACY_WS) as ws:
-        assert ws.subprotocol is None
-        assert await close_code_after_init(ws, auth_payload(tenant)) == 4406
+@pytest.mark.parametrize("offered", [[LEGACY_WS], []], ids=["legacy graphql-ws", "none"])
+async def test_a_handshake_without_graphql_transport_ws_is_refused_with_http_400_naming_it(
+    base_url: str, offered: list[Subprotocol]
+) -> None:
+    """Clients see a refused handshake's status and body; a close frame after accepting
+    reaches them as a bare 1006."""
+    url = base_url.replace("http://", "ws://", 1) + "/graphql"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, subprotocols=offered or None, open_timeout=TIMEOUT):
+            pass
+    response = refused.value.response
+    assert response.status_code == 400
+    error = json.loads(response.body or b"{}")["errors"][0]
+    assert "graphql-transport-ws" in error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "Sec-WebSocket-Protocol"}
+
+
+async def test_a_client_offering_both_subprotocols_gets_graphql_transport_ws(
+    base_url: str, tenant: Tenant
+) -> None:
+    url = base_url.replace("http://", "ws://", 1) + "/graphql"
+    async with connect(url, subprotocols=[LEGACY_WS, TRANSPORT_WS], open_timeout=TIMEOUT) as ws:
+        assert ws.subprotocol == TRANSPORT_WS
+        assert (await init(ws, auth_payload(tenant)))["type"] == "connection_ack"
 
 
 async def test_foreign_origin_is_rejected_at_the_handshake_and_the_log_names_the_setting(

@@ -423,3 +423,14 @@ async def test_unparseable_ingest_urls_are_bad_input(
         headers=tenant.headers,
     )
     assert_rest_error(response, 400, "BAD_USER_INPUT")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-route", "/api/v1/records/rec_1/nothing"])
+async def test_an_unknown_path_answers_the_json_error_envelope(
+    client: httpx.AsyncClient, tenant: Tenant, path: str
+) -> None:
+    """Generated clients decode every error body as JSON."""
+    response = await client.get(path, headers=tenant.headers)
+
+    assert response.headers["content-type"].startswith("application/json")
+    assert_rest_error(response, 404, "NOT_FOUND")

@@ -156,6 +156,21 @@ async def test_record_detail_is_wrapped_in_data_with_the_seed_fields(
     assert isinstance(data["metadata"], dict)
 
 
+async def test_record_detail_shows_the_stage_a_polling_client_displays(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    busy = await make_record(project, status=RecordStatus.processing, stage="transcribing")
+    idle = await make_record(project)
+
+    shown = (await client.get(f"{API}/records/{busy.id}", headers=tenant.headers)).json()
+    unstarted = (await client.get(f"{API}/records/{idle.id}", headers=tenant.headers)).json()
+
+    assert shown["data"]["status"] == "processing"
+    assert shown["data"]["stage"] == "transcribing"
+    assert unstarted["data"]["stage"] is None
+
+
 async def test_project_list_and_detail_have_the_data_and_meta_shape(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:

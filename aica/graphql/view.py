@@ -7,14 +7,15 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from aica.errors import AicaError
+from aica.errors import AicaError, BadInput
 from aica.graphql.context import Context, bearer
 from aica.graphql.schema import Schema
 from aica.nesting import loads
@@ -62,6 +63,20 @@ def _close_reason(message: str) -> str:
     return message.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
 
 
+_NO_SUBPROTOCOL = BadInput(
+    f"Only the {GRAPHQL_TRANSPORT_WS_PROTOCOL} subprotocol is supported (graphql-ws clients "
+    "such as subscriptions-transport-ws are not)",
+    field="Sec-WebSocket-Protocol",
+)
+
+
+async def _refuse_handshake(websocket: WebSocket, error: AicaError) -> None:
+    """Answer the handshake with HTTP 400 and the error, where clients show it (a close frame
+    after accepting reaches most of them as a bare 1006)."""
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    await websocket.send_denial_response(JSONResponse(body, status_code=400))
+
+
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = _WebSocket
 
@@ -78,6 +93,14 @@ class GraphQLView(GraphQL[Context, None]):
         strawberry_ws = logging.getLogger("strawberry.ws")
         if not any(isinstance(f, _OriginHint) for f in strawberry_ws.filters):
             strawberry_ws.addFilter(_OriginHint())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not set(scope.get("subprotocols") or ()) & set(
+            self.websocket_subprotocols
+        ):
+            await _refuse_handshake(WebSocket(scope, receive, send), _NO_SUBPROTOCOL)
+            return
+        await super().__call__(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -108,13 +108,12 @@ async def actor_for(principal: Principal, org_id: str) -> Actor:
     )
 
 
-async def login(email: str, password: str, ttl: timedelta) -> tuple[str, User]:
+async def login(email: str, password: str, ttl: timedelta) -> tuple[str, Token]:
     """Every failure answers alike and costs alike: nobody learns which addresses exist."""
     user = await User.get_or_none(email=normalize_email(email))
     await check_password(user, password)
     assert user is not None  # check_password refuses a missing account
-    raw, _ = await issue_token(user.id, TokenKind.session, ttl=ttl)
-    return raw, user
+    return await issue_token(user.id, TokenKind.session, ttl=ttl)
 
 
 async def check_password(user: User | None, password: str) -> None:

@@ -14,20 +14,22 @@ from aica.models import AnalysisProfile, Project, Role
 from aica.services.access import Actor, in_org
 
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+BUILTIN_ID = "builtin:"
+"""Built-in profiles' ids are this and the key: the same in every org, with no row behind."""
 
 
 @dataclass(frozen=True, slots=True)
 class StoredProfile:
-    """A profile as the API shows it: built-in ones have no id and cannot change."""
+    """A profile as the API shows it: built-in ones cannot change."""
 
-    id: str | None
+    id: str
     profile: Profile
     builtin: bool
 
 
 async def list_profiles(actor: Actor) -> list[StoredProfile]:
     own = await AnalysisProfile.filter(org_id=actor.org_id).order_by("key")
-    return [StoredProfile(None, p, True) for p in BUILTIN.values()] + [
+    return [StoredProfile(BUILTIN_ID + p.key, p, True) for p in BUILTIN.values()] + [
         StoredProfile(row.id, parse_profile(row.definition), False) for row in own
     ]
 
@@ -99,4 +101,6 @@ async def delete_profile(actor: Actor, profile_id: str) -> StoredProfile:
 
 
 async def _own(actor: Actor, profile_id: str) -> AnalysisProfile:
+    if profile_id.startswith(BUILTIN_ID):
+        raise BadInput("Built-in profiles cannot change; create your own", field="id")
     return await in_org(actor, AnalysisProfile, profile_id, "Analysis profile")

@@ -29,6 +29,7 @@ class Evidence:
 
 @strawberry.type
 class CriterionResult:
+    id: strawberry.ID = strawberry.field(description="The analysis id and the criterion key.")
     key: str
     category: str
     passed: bool | None = strawberry.field(description="Null when not applicable to this call.")
@@ -88,6 +89,7 @@ class Analysis:
             created_at=analysis.created_at,
             criteria=[
                 CriterionResult(
+                    id=strawberry.ID(f"{analysis.id}:{c['key']}"),
                     key=c["key"],
                     category=c["category"],
                     passed=c.get("passed"),
@@ -193,7 +195,9 @@ class Review:
 
 @strawberry.type
 class AnalysisProfile:
-    id: strawberry.ID | None = strawberry.field(description="Null for built-in profiles.")
+    id: strawberry.ID = strawberry.field(
+        description="builtin:<key> for built-in profiles (the same in every organization)."
+    )
     key: str
     name: str
     builtin: bool
@@ -202,7 +206,7 @@ class AnalysisProfile:
     @classmethod
     def from_stored(cls, stored: profiles.StoredProfile) -> AnalysisProfile:
         return cls(
-            id=strawberry.ID(stored.id) if stored.id else None,
+            id=strawberry.ID(stored.id),
             key=stored.profile.key,
             name=stored.profile.name,
             builtin=stored.builtin,

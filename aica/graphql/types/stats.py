@@ -35,6 +35,9 @@ class DayStats:
 
 @strawberry.type
 class ProjectStats:
+    id: strawberry.ID = strawberry.field(
+        description="The project id and the period: the same figures have the same id."
+    )
     project_id: strawberry.ID
     period: Period
     total_records: int
@@ -56,6 +59,7 @@ class ProjectStats:
     @classmethod
     def of(cls, s: stats.ProjectStats) -> ProjectStats:
         return cls(
+            id=strawberry.ID(f"{s.project_id}:{_stamp(s.period_from)}:{_stamp(s.period_to)}"),
             project_id=strawberry.ID(s.project_id),
             period=Period(from_=s.period_from, to=s.period_to),
             total_records=s.total_records,
@@ -83,6 +87,10 @@ class ProjectStats:
             reviewed_records=s.reviewed,
             reviewer_agreement=s.reviewer_agreement,
         )
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat()
 
 
 def _seconds(value: float | None) -> int | None:

@@ -34,13 +34,18 @@ async def watch(info: Info, channel: str) -> AsyncGenerator[tuple[Actor, Message
             yield actor, message
 
 
+_FINISHED = frozenset({"completed", "failed"})
+"""The statuses a record ends in; each is announced once per record."""
+
+
 async def _record_events(
-    info: Info, project_id: str, *, completed_only: bool
+    info: Info, project_id: str, *, statuses: frozenset[str] | None = None
 ) -> AsyncGenerator[Record, None]:
+    """The project's record changes; with ``statuses``, only changes to one of them."""
     actor = await info.context.actor()
     await projects.get_project(actor, project_id)  # another org's project: NOT_FOUND
     async for actor, message in watch(info, project_channel(project_id)):
-        if completed_only and message.get("status") != "completed":
+        if statuses is not None and message.get("status") not in statuses:
             continue
         try:
             record = await records.get_record(actor, str(message.get("recordId")))
@@ -58,12 +63,22 @@ class RecordSubscriptions:
     async def record_updated(
         self, info: Info, project_id: strawberry.ID
     ) -> AsyncGenerator[Record, None]:
-        async for record in _record_events(info, project_id, completed_only=False):
+        async for record in _record_events(info, project_id):
             yield record
 
     @strawberry.subscription(description="Records of the project as they complete.")
     async def record_completed(
         self, info: Info, project_id: strawberry.ID
     ) -> AsyncGenerator[Record, None]:
-        async for record in _record_events(info, project_id, completed_only=True):
+        async for record in _record_events(info, project_id, statuses=frozenset({"completed"})):
+            yield record
+
+    @strawberry.subscription(
+        description="Records of the project as they end, completed or failed (see status and "
+        "error): the one event a dashboard needs for every outcome."
+    )
+    async def record_finished(
+        self, info: Info, project_id: strawberry.ID
+    ) -> AsyncGenerator[Record, None]:
+        async for record in _record_events(info, project_id, statuses=_FINISHED):
             yield record

@@ -70,6 +70,7 @@ class TranscriptWarning:
 
 @strawberry.type
 class Transcript:
+    id: strawberry.ID = strawberry.field(description="The record's id (one transcript each).")
     record_id: strawberry.ID
     language: str
     language_probability: float | None = strawberry.field(
@@ -82,6 +83,7 @@ class Transcript:
     @classmethod
     def from_model(cls, record: models.Record, transcript: models.Transcript) -> Transcript:
         return cls(
+            id=strawberry.ID(transcript.record_id),
             record_id=strawberry.ID(transcript.record_id),
             language=transcript.language,
             language_probability=record.language_probability,

@@ -42,6 +42,7 @@ class StagedUploadInput:
 
 @strawberry.type
 class AudioFile:
+    id: strawberry.ID = strawberry.field(description="The record's id (one file each).")
     key: str
     content_type: str
     size: int | None
@@ -105,6 +106,7 @@ class AudioQueries:
         if record.audio_key is None or record.format is None:
             raise NotFound("The record has no audio yet")
         return AudioFile(
+            id=strawberry.ID(record.id),
             key=record.audio_key,
             content_type=CONTENT_TYPES.get(record.format, "application/octet-stream"),
             size=record.size,

@@ -54,6 +54,7 @@ class Invitation:
 
 @strawberry.type
 class Session:
+    id: strawberry.ID = strawberry.field(description="The token's id, as apiTokens lists it.")
     token: str
     user_id: strawberry.ID
 
@@ -135,8 +136,8 @@ class UserMutations:
     @strawberry.mutation(description="Exchange email and password for a session token.")
     async def login(self, info: Info, email: str, password: str) -> Session:
         ttl = timedelta(hours=info.context.settings.session_token_ttl_hours)
-        token, user = await auth.login(email, password, ttl)
-        return Session(token=token, user_id=strawberry.ID(user.id))
+        raw, token = await auth.login(email, password, ttl)
+        return Session(id=strawberry.ID(token.id), token=raw, user_id=strawberry.ID(token.user_id))
 
     @strawberry.mutation(
         description=(
