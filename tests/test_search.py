@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from aica.config import Settings
 from aica.models import Project, Record, RecordStatus, Role
+from aica.search.base import COUNTED
 from aica.services import search
 from aica.services.analyses import analyze_record
 from tests.audio import AudioFactory
@@ -52,7 +53,7 @@ query Search($q: String!, $projectId: ID, $type: SearchDocumentType, $from: Date
          agentName: $agentName, status: $status, page: $page, pageSize: $pageSize) {
     items { recordId type snippet score createdAt highlights { start end }
             segments { start end text } }
-    total page pageSize query correctedQuery
+    total totalIsExact page pageSize query correctedQuery
   }
 }
 """
@@ -511,3 +512,35 @@ async def test_a_search_backend_that_is_down_never_fails_the_record(
 
 def connection() -> BaseDBAsyncClient:
     return Tortoise.get_connection("default")
+
+
+async def test_beyond_ten_thousand_matches_the_total_stops_counting_and_says_so(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    project = await make_project(tenant.org_id)
+    many = COUNTED + 5
+    await connection().execute_query(
+        """INSERT INTO records (id, org_id, project_id, type, status, progress, attempts, source,
+                                metadata, created_at)
+           SELECT 'rec_many' || n, $1, $2, 'call', 'completed', 100, 1, 'upload', '{}', now()
+           FROM generate_series(1, $3) AS n""",
+        [tenant.org_id, project.id, many],
+    )
+    await connection().execute_query(
+        """INSERT INTO search_documents (record_id, type, org_id, project_id, status, language,
+                                         created_at, config, body)
+           SELECT 'rec_many' || n, 'transcript', $1, $2, 'completed', 'en', now(), 'english',
+                  'Where is my parcel number ' || n
+           FROM generate_series(1, $3) AS n""",
+        [tenant.org_id, project.id, many],
+    )
+    engine = Engine(client, make_settings())
+
+    rest = await rest_search(engine, tenant.headers, q="parcel", limit=5)
+    graph = await found(engine, tenant.headers, q="parcel", pageSize=5)
+    narrow = await found(engine, tenant.headers, q="parcel 77")
+
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["meta"]["total"] == COUNTED and len(rest.json()["data"]) == 5
+    assert (graph["total"], graph["totalIsExact"]) == (COUNTED, False)
+    assert (narrow["total"], narrow["totalIsExact"]) == (1, True)

@@ -81,12 +81,20 @@ class Hit:
     """Transcript hits: the segments that match, for a player to jump to."""
 
 
+COUNTED = 10_000
+"""Matches are counted exactly up to this many (Elasticsearch's own default): counting every
+match of a word said in most calls costs more than finding the page."""
+
+
 @dataclass(frozen=True, slots=True)
 class Results:
     hits: list[Hit]
     total: int
+    """Every match, counted exactly up to ``COUNTED``; beyond it, ``COUNTED``."""
     corrected: Query | None = field(default=None)
     """Set when nothing matched as typed and misspelt words were replaced."""
+    total_exact: bool = True
+    """False when there are more than ``COUNTED`` matches (as Elasticsearch reports)."""
 
 
 class Reindex(Protocol):

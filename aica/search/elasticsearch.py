@@ -18,6 +18,7 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch.helpers import async_streaming_bulk
 
 from aica.search.base import (
+    COUNTED,
     MARK_END,
     MARK_START,
     Document,
@@ -121,10 +122,12 @@ class ElasticsearchSearch:
             sort=["_score", {"created_at": "desc"}, {"record_id": "asc"}],
             from_=offset,
             size=limit,
-            track_total_hits=True,
+            track_total_hits=COUNTED,
         )
         hits = [_hit(h) for h in answer["hits"]["hits"]]
-        return Results(hits, int(answer["hits"]["total"]["value"]))
+        total = answer["hits"]["total"]
+        exact = total.get("relation", "eq") == "eq"
+        return Results(hits, min(int(total["value"]), COUNTED), total_exact=exact)
 
     async def reindex(self) -> ElasticsearchReindex:
         await self._ensure_index()

@@ -18,6 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from aica.search.base import (
+    COUNTED,
     MARK_END,
     MARK_START,
     Document,
@@ -47,11 +48,24 @@ RANKED = 2000
 """Relevance ranks at most this many matches, the newest: ranking reads each match's whole
 ``tsvector``, and a word said in most calls would otherwise rank every call there is (at
 100,000 calls a common word took 0.5 s, a rare one 3 ms). Past that, pages hold the most
-relevant of the newest 2,000; ``total`` still counts every match."""
-_QUERY_OF_ROW = (
-    "CASE d.config WHEN 'english'::regconfig THEN $1::tsquery "
-    "WHEN 'russian'::regconfig THEN $2::tsquery ELSE $3::tsquery END"
-)
+relevant of the newest 2,000; ``total`` still counts the matches (up to ``COUNTED``)."""
+
+
+def _literal(tsquery: str) -> str:
+    """A tsquery PostgreSQL wrote, as an SQL literal. The search statements carry their
+    tsqueries inline rather than as parameters: a prepared statement run a few times gets a
+    generic plan, blind to how common the words are, and a common word's search took twice
+    as long on it."""
+    return "'" + tsquery.replace("'", "''") + "'::tsquery"
+
+
+def _query_of_row(tsqueries: Sequence[str]) -> str:
+    """The query parsed in the row's own configuration (``tsqueries`` in ``CONFIGS`` order)."""
+    en, ru, simple = (_literal(t) for t in tsqueries)
+    return (
+        f"CASE d.config WHEN 'english'::regconfig THEN {en} "
+        f"WHEN 'russian'::regconfig THEN {ru} ELSE {simple} END"
+    )
 
 
 def config_for(language: str | None) -> str:
@@ -124,12 +138,13 @@ class PostgresSearch:
 
     async def _search(self, query: Query, scope: Scope, offset: int, limit: int) -> Results:
         tsqueries = await self._tsqueries(query)
-        params: list[Any] = [*tsqueries]
+        params: list[Any] = []
         matches = [
-            f"(d.config = '{c}'::regconfig AND d.tsv @@ ${i + 1}::tsquery)"
+            f"(d.config = '{c}'::regconfig AND d.tsv @@ {_literal(tsqueries[i])})"
             for i, c in enumerate(CONFIGS)
             if tsqueries[i]
         ]
+
         if not matches:  # nothing but stop words ("the", "и")
             return Results([], 0)
         where = " AND ".join([f"({' OR '.join(matches)})", *_filters(scope, params)])
@@ -140,7 +155,7 @@ class PostgresSearch:
                     ORDER BY d.created_at DESC LIMIT {RANKED}
                 )
                 SELECT d.record_id, d.type, d.created_at,
-                       ts_rank_cd(d.tsv, {_QUERY_OF_ROW}, 32) AS score,
+                       ts_rank_cd(d.tsv, {_query_of_row(tsqueries)}, 32) AS score,
                        count(*) OVER () AS candidates
                 FROM d
                 ORDER BY score DESC, d.created_at DESC, d.record_id, d.type
@@ -150,30 +165,35 @@ class PostgresSearch:
         total = int(rows[0]["candidates"]) if rows else 0
         if total == RANKED or (not rows and offset):
             counted = await self._client().execute_query_dict(
-                f"SELECT count(*) AS total FROM search_documents d WHERE {where}", params
+                f"""SELECT count(*) AS total FROM (
+                        SELECT 1 FROM search_documents d WHERE {where} LIMIT {COUNTED + 1}
+                    ) AS matched""",
+                params,
             )
             total = int(counted[0]["total"])
+        exact = total <= COUNTED
+        total = min(total, COUNTED)
         if not rows:
-            return Results([], total)
+            return Results([], total, total_exact=exact)
         details = await self._details(tsqueries, rows)
         hits = [_hit(row, details[(row["record_id"], row["type"])]) for row in rows]
-        return Results(hits, total)
+        return Results(hits, total, total_exact=exact)
 
     async def _details(
         self, tsqueries: list[str], rows: list[dict[str, Any]]
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Snippets and matching segments, for the returned page only."""
+        query_of_row = _query_of_row(tsqueries)
         found = await self._client().execute_query_dict(
             f"""SELECT d.record_id, d.type,
-                       ts_headline(d.config, d.body, {_QUERY_OF_ROW}, $4) AS snippet,
+                       ts_headline(d.config, d.body, {query_of_row}, $1) AS snippet,
                        (SELECT coalesce(jsonb_agg(s ORDER BY n), '[]'::jsonb)
                         FROM jsonb_array_elements(d.segments) WITH ORDINALITY AS e(s, n)
-                        WHERE to_tsvector(d.config, s->>'text') @@ {_QUERY_OF_ROW}
+                        WHERE to_tsvector(d.config, s->>'text') @@ {query_of_row}
                        )::text AS segments
-                FROM unnest($5::text[], $6::text[]) AS page(record_id, type)
+                FROM unnest($2::text[], $3::text[]) AS page(record_id, type)
                 JOIN search_documents d USING (record_id, type)""",
             [
-                *tsqueries,
                 _HEADLINE,
                 [r["record_id"] for r in rows],
                 [r["type"] for r in rows],

@@ -60,7 +60,10 @@ class SearchHit:
 @strawberry.type
 class SearchResults:
     items: list[SearchHit]
-    total: int
+    total: int = strawberry.field(description="Matches, counted exactly up to 10,000.")
+    total_is_exact: bool = strawberry.field(
+        description="False when there are more than 10,000 matches (total then says 10,000)."
+    )
     page: int
     page_size: int
     query: str = strawberry.field(description="The query as given.")
@@ -105,6 +108,7 @@ class SearchQueries:
         return SearchResults(
             items=[SearchHit.from_hit(h) for h in found.results.hits],
             total=found.results.total,
+            total_is_exact=found.results.total_exact,
             page=found.page,
             page_size=found.page_size,
             query=found.query.text,
