@@ -28,6 +28,8 @@ class Migration(migrations.Migration):
                 )""",
                 "CREATE INDEX search_documents_tsv ON search_documents USING GIN (tsv)",
                 "CREATE INDEX search_documents_org_created ON search_documents (org_id, created_at)",
+                "CREATE INDEX search_documents_project_created"
+                " ON search_documents (org_id, project_id, created_at)",
                 """CREATE TABLE search_terms (
                     org_id VARCHAR(32) NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
                     term TEXT NOT NULL,
