@@ -60,6 +60,15 @@ async def ingested(tenant: Tenant, url: str) -> tuple[Record, Project]:
     return record, project
 
 
+async def processed(
+    tenant: Tenant, url: str, runtime: Runtime, speech: Speech
+) -> tuple[Record, Project]:
+    """A record that went through every stage, as stored afterwards."""
+    record, project = await ingested(tenant, url)
+    await run_stages(StageRun(record, project, runtime, "general", speech=speech))
+    return await Record.get(pk=record.id), project
+
+
 def crash_once() -> StageSpec:
     crashed = False
 
@@ -115,15 +124,13 @@ async def test_running_the_stages_of_a_finished_record_again_changes_nothing(
     audio_url: tuple[str, Counter[str]],
 ) -> None:
     url, hits = audio_url
-    record, project = await ingested(tenant, url)
-    await run_stages(StageRun(record, project, runtime, "general", speech=speech))
-    before = await Record.get(pk=record.id)
+    before, project = await processed(tenant, url, runtime, speech)
 
     await run_stages(StageRun(before, project, runtime, "general"))
-    after = await Record.get(pk=record.id)
+    after = await Record.get(pk=before.id)
     assert after.stages_done == before.stages_done == [stage.name for stage in STAGES]
     assert after.analysis_id == before.analysis_id
-    assert await Analysis.filter(record_id=record.id).count() == 1
+    assert await Analysis.filter(record_id=before.id).count() == 1
     assert hits["call.wav"] == 1
 
 
@@ -134,18 +141,16 @@ async def test_a_reanalysis_runs_the_stages_from_analysis_on_without_transcribin
     audio_url: tuple[str, Counter[str]],
 ) -> None:
     url, _ = audio_url
-    record, project = await ingested(tenant, url)
-    await run_stages(StageRun(record, project, runtime, "general", speech=speech))
-    first = await Record.get(pk=record.id)
-    transcribed_at = (await Transcript.get(record_id=record.id)).created_at
+    first, _ = await processed(tenant, url, runtime, speech)
+    transcribed_at = (await Transcript.get(record_id=first.id)).created_at
     supervisor = Actor(tenant.owner.user_id, tenant.org_id, Role.owner)
 
     analysis = await pipeline.reanalyze(supervisor, runtime, first.analysis_id or "", "sales")
 
-    after = await Record.get(pk=record.id)
+    after = await Record.get(pk=first.id)
     assert analysis.profile_key == "sales"
     assert after.analysis_id == analysis.id != first.analysis_id
-    assert (await Transcript.get(record_id=record.id)).created_at == transcribed_at
+    assert (await Transcript.get(record_id=first.id)).created_at == transcribed_at
     assert (after.stage, after.progress, after.stages_done) == (
         first.stage,
         first.progress,
