@@ -514,7 +514,7 @@ def connection() -> BaseDBAsyncClient:
     return Tortoise.get_connection("default")
 
 
-async def test_beyond_ten_thousand_matches_the_total_stops_counting_and_says_so(
+async def test_beyond_a_thousand_matches_the_total_stops_counting_and_says_so(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     project = await make_project(tenant.org_id)

@@ -81,9 +81,9 @@ class Hit:
     """Transcript hits: the segments that match, for a player to jump to."""
 
 
-COUNTED = 10_000
-"""Matches are counted exactly up to this many (Elasticsearch's own default): counting every
-match of a word said in most calls costs more than finding the page."""
+COUNTED = 1_000
+"""Matches are counted exactly up to this many: counting every match of a word said in most
+calls costs more than finding the page (Elasticsearch does the same, at 10,000 by default)."""
 
 
 @dataclass(frozen=True, slots=True)

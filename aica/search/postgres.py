@@ -44,11 +44,11 @@ _COLUMNS = (
     "record_id, type, org_id, project_id, agent_name, agent_external_id, status, language, "
     "created_at, config, body, segments"
 )
-RANKED = 2000
-"""Relevance ranks at most this many matches, the newest: ranking reads each match's whole
-``tsvector``, and a word said in most calls would otherwise rank every call there is (at
-100,000 calls a common word took 0.5 s, a rare one 3 ms). Past that, pages hold the most
-relevant of the newest 2,000; ``total`` still counts the matches (up to ``COUNTED``)."""
+_CANDIDATES = COUNTED + 1
+"""One scan finds the newest matches, at most this many: they are ranked for the page, and
+their number is the total (``COUNTED`` and inexact when the scan was full). Ranking every
+match of a word said in most calls read every call's tsvector (0.5 s at 100,000 calls), and
+counting them all cost more than finding the page."""
 
 
 def _literal(tsquery: str) -> str:
@@ -152,7 +152,7 @@ class PostgresSearch:
             f"""WITH d AS (
                     SELECT d.record_id, d.type, d.created_at, d.config, d.tsv
                     FROM search_documents d WHERE {where}
-                    ORDER BY d.created_at DESC LIMIT {RANKED}
+                    ORDER BY d.created_at DESC LIMIT {_CANDIDATES}
                 )
                 SELECT d.record_id, d.type, d.created_at,
                        ts_rank_cd(d.tsv, {_query_of_row(tsqueries)}, 32) AS score,
@@ -162,15 +162,18 @@ class PostgresSearch:
                 LIMIT {int(limit)} OFFSET {int(offset)}""",
             params,
         )
-        total = int(rows[0]["candidates"]) if rows else 0
-        if total == RANKED or (not rows and offset):
+        if rows:
+            total = int(rows[0]["candidates"])
+        elif offset:  # a page past the end: the total still says how many there are
             counted = await self._client().execute_query_dict(
                 f"""SELECT count(*) AS total FROM (
-                        SELECT 1 FROM search_documents d WHERE {where} LIMIT {COUNTED + 1}
+                        SELECT 1 FROM search_documents d WHERE {where} LIMIT {_CANDIDATES}
                     ) AS matched""",
                 params,
             )
             total = int(counted[0]["total"])
+        else:
+            total = 0
         exact = total <= COUNTED
         total = min(total, COUNTED)
         if not rows:

@@ -60,9 +60,9 @@ class SearchHit:
 @strawberry.type
 class SearchResults:
     items: list[SearchHit]
-    total: int = strawberry.field(description="Matches, counted exactly up to 10,000.")
+    total: int = strawberry.field(description="Matches, counted exactly up to 1,000.")
     total_is_exact: bool = strawberry.field(
-        description="False when there are more than 10,000 matches (total then says 10,000)."
+        description="False when there are more than 1,000 matches (total then says 1,000)."
     )
     page: int
     page_size: int
