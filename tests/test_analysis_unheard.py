@@ -55,3 +55,18 @@ def test_a_low_confidence_segment_in_the_window_leaves_the_criterion_not_checked
     assert analyze(transcript, GREETING).criteria[0].passed is None
     sure = call(seg("agent", 0.5, 3.0, "think you four colon"), seg("agent", 7.0, 9.0, "bye"))
     assert analyze(sure, GREETING).criteria[0].passed is False
+
+
+def test_one_unsure_word_at_the_end_of_a_call_excuses_no_missing_line() -> None:
+    """A re-decoded guess ("You") after the last line must not turn a rude call's missed
+    lines into "not checked" (it once lifted such a call from 12.5 to 50)."""
+    transcript = call(
+        seg("agent", 0.1, 2.0, "yeah what do you want"),
+        seg("customer", 3.0, 5.2, "I was charged twice for my order"),
+        seg("agent", 5.8, 8.7, "that is not my problem call the bank"),
+        seg("agent", 12.2, 13.6, "no whatever"),
+        replace(seg("agent", 13.9, 15.3, "you"), low_confidence=True),
+        duration=16.0,
+    )
+    greeting, closing = analyze(transcript, GREETING).criteria
+    assert (greeting.passed, closing.passed) == (False, False)

@@ -325,6 +325,12 @@ def _round_half_up(value: float) -> int:
     return math.floor(value + 0.5 + 1e-9)
 
 
+UNHEARD_SHARE = 0.2
+"""A phrase not found is "not checked" when at least this share of the speech it could be in
+was not transcribed reliably: one unsure second in a long call excuses nothing (a bad call
+scored 50 instead of 12.5 for a one-word guess at its end)."""
+
+
 def _judge(call: _Call, criterion: Criterion) -> _Outcome:
     if call.silent:
         return _Outcome(None, "not applicable: nobody speaks in this call", [])
@@ -339,14 +345,24 @@ def _judge(call: _Call, criterion: Criterion) -> _Outcome:
         hits = call.index.search(criterion.pattern or "", segments, lo, hi)
     where = _where(call, criterion)
     if not hits:
-        for start, end, speaker in call.unheard:
-            if end >= lo and start <= hi and (speakers is None or speaker in (None, *speakers)):
-                return _Outcome(
-                    None,
-                    f"not checked: the speech at {_clock(start)}-{_clock(end)} could not be "
-                    "transcribed reliably",
-                    [],
-                )
+        unheard = [
+            (max(start, lo), min(end, hi))
+            for start, end, speaker in call.unheard
+            if end >= lo and start <= hi and (speakers is None or speaker in (None, *speakers))
+        ]
+        lost = sum(end - start for start, end in unheard)
+        said = (call.transcript.segments[i] for i in segments)
+        heard = sum(
+            max(0.0, min(s.end, hi) - max(s.start, lo)) for s in said if not s.low_confidence
+        )
+        if unheard and lost >= UNHEARD_SHARE * (lost + heard):
+            start, end = unheard[0]
+            return _Outcome(
+                None,
+                f"not checked: the speech at {_clock(start)}-{_clock(end)} could not be "
+                "transcribed reliably",
+                [],
+            )
     if criterion.forbidden:
         if hits:
             return _Outcome(False, _heard(criterion, call, hits[0]), call.evidence(hits, criterion))
