@@ -10,8 +10,9 @@ Run from the repository root::
 Part 1 (:func:`part_engine`): one synthetic stereo transcript of ``--minutes`` minutes
 (:func:`synthetic_transcript`: agent and customer turns alternating, realistic call-centre
 sentences in English or, with ``--language ru``, Russian, word timestamps at about 150 words a
-minute, a few overlaps and pauses; the same every run), analysed with each built-in profile over and over for ``--seconds`` seconds in this
-process, after one warm-up analysis (which is also checked to give the same result twice).
+minute, a few overlaps and pauses; the same every run), analysed with each built-in profile
+over and over for ``--seconds`` seconds in this process, after one warm-up analysis (which is
+also checked to give the same result twice).
 Reported: analyses per second, milliseconds per analysis (mean), the real-time factor (seconds
 of call analysed per wall-clock second) and the transcript's size. One thread, so on a shared
 machine the numbers move with the load; run it on a quiet one.
