@@ -226,8 +226,9 @@ async def run_stages(
             if run.job:
                 await run.update(stage=stage.name, progress=max(run.record.progress, base))
             await stage.run(run)
-            async with run.finishing():  # a stage with nothing to write still checkpoints
-                pass
+            if run.job and not run.finished(stage.name):
+                async with run.finishing():  # a stage with nothing to write still checkpoints
+                    pass
         base += stage.share
 
 
