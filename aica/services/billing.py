@@ -16,7 +16,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Sum
+from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
@@ -267,7 +267,11 @@ def _own_org(actor: Actor, org_id: str) -> None:
 async def summary(actor: Actor, settings: Settings, org_id: str, period: str | None) -> Summary:
     _own_org(actor, org_id)
     period = check_period(period) if period else period_of(datetime.now(UTC))
-    events = await UsageEvent.filter(org_id=org_id, period=period, kind=UsageKind.processing)
+    [processed] = (
+        await UsageEvent.filter(org_id=org_id, period=period, kind=UsageKind.processing)
+        .annotate(seconds=Sum("seconds"), records=Count("record_id", distinct=True))
+        .values("seconds", "records")
+    )
     cost = await month_cost(org_id, period)
     limit = (await rates(org_id, settings)).budget_limit
     _, available = await available_credit(org_id)
@@ -275,11 +279,11 @@ async def summary(actor: Actor, settings: Settings, org_id: str, period: str | N
         "amount", flat=True
     )
     used = sum((Decimal(d) for d in drawn), Decimal(0))
-    minutes = sum((e.seconds for e in events), Decimal(0)) / 60
+    minutes = Decimal(processed["seconds"] or 0) / 60
     return Summary(
         org_id=org_id,
         period=period,
-        total_records=len({e.record_id for e in events}),
+        total_records=int(processed["records"] or 0),
         total_minutes=money(minutes),
         total_cost=money(cost),
         budget_limit=money(limit) if limit is not None else None,
