@@ -113,6 +113,11 @@ function scoreCard(analysis, seek) {
     { class: "card", id: "scorecard" },
     h("h2", {}, "Score ", scoreCell(analysis.qualityScore)),
     h("p", { class: "muted" }, `Compliance: ${analysis.complianceStatus}`),
+    h(
+      "p",
+      {},
+      Object.entries(analysis.categories).map(([key, value]) => [`${key} `, scoreCell(value), "  "]),
+    ),
     h("p", {}, analysis.summary),
     analysis.improvements.length > 0 && h("ul", {}, analysis.improvements.map((t) => h("li", {}, t))),
     analysis.criteria.map((c) =>
@@ -121,7 +126,7 @@ function scoreCard(analysis, seek) {
         { class: "criterion", "data-criterion": c.key },
         h("span", { class: "verdict" }, verdict(c)),
         h("strong", {}, c.key),
-        h("span", { class: "muted" }, ` ${c.category} · ${Math.round(c.score)} · ${c.detail}`),
+        h("span", { class: "muted" }, ` ${c.category} · ${c.detail}`),
         c.evidence.map((e) =>
           h("button", { class: "evidence", type: "button", onclick: () => seek(e.start) }, `▶ ${clock(e.start)} ${e.speaker}: ${e.text}`),
         ),

@@ -83,6 +83,7 @@ export async function listView(view, state) {
   }
 
   async function loadStats() {
+    if (state.role === "agent") return; // project figures are for supervisors and up
     try {
       const { projectStats: s } = await gql(STATS, { projectId: session.projectId });
       replace(
