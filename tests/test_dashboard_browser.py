@@ -6,17 +6,32 @@ either is missing. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
+from aica.app import create_app
 from aica.models import Role
 from aica.services import users
 from tests.audio import AudioFactory, Turn
-from tests.conftest import Tenant, finished, gql, make_project, upload
+from tests.conftest import (
+    Tenant,
+    finished,
+    free_port,
+    gql,
+    make_project,
+    make_record,
+    make_settings,
+    upload,
+)
 
 playwright = pytest.importorskip("playwright.async_api", reason="pip install playwright")
 CHROMIUM = shutil.which("chromium")
@@ -26,6 +41,8 @@ pytestmark = [
         CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"
     ),
 ]
+expect = playwright.expect
+CREATE_RULE = "mutation ($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WAIT_MS = 180_000
 PASSWORD = "correct horse battery"
@@ -70,6 +87,37 @@ async def email_of(client: httpx.AsyncClient, tenant: Tenant, user_id: str) -> s
     return email
 
 
+async def sign_in_with_token(page: playwright.Page, url: str, token: str) -> None:
+    await page.goto(url + "/")
+    await page.fill("#token-form [name=token]", token)
+    await page.click("#token-form [type=submit]")
+
+
+@asynccontextmanager
+async def serving_on(port: int, database_url: str) -> AsyncIterator[str]:
+    """A second server on a fixed port, so it can go away and come back at the same address."""
+    config = uvicorn.Config(
+        create_app(make_settings(), database_url),
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 async def screenshot(page: playwright.Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
@@ -83,6 +131,14 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     browser: playwright.Browser,
 ) -> None:
     project = await make_project(tenant.org_id)
+    rule = {
+        "name": "Every call",
+        "projectId": project.id,
+        "condition": {"field": "qualityScore", "operator": "lte", "value": 100},
+        "actions": ["webhook"],
+    }
+    created = await gql(client, CREATE_RULE, {"input": rule}, tenant.headers)
+    assert "errors" not in created, created
     admin = await tenant.add(Role.admin)
     await users.set_password(await email_of(client, tenant, admin.user_id), PASSWORD)
     page = await browser.new_page()
@@ -93,7 +149,6 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     await page.fill("#sign-in [name=email]", await email_of(client, tenant, admin.user_id))
     await page.fill("#sign-in [name=password]", PASSWORD)
     await page.click("#sign-in [type=submit]")
-    expect = playwright.expect
     await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     await expect(page.locator("#project")).to_have_value(project.id)
     await expect(page.locator("#records")).to_be_visible()
@@ -107,6 +162,8 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     record = await finished(client, tenant, record_id)
     assert record["status"] == "completed"
     await expect(row.locator(".score-cell")).to_have_text(str(record["qualityScore"]))
+    await expect(page.locator("#alerts .alert")).to_contain_text("qualityScore lte 100")
+    await expect(row).to_have_class(re.compile(r"\balerted\b"))
 
     seen = [
         (status, value)
@@ -164,6 +221,68 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     assert await page.evaluate("window.stillTheSamePage") is True
 
 
+async def test_a_recording_dropped_on_the_page_uploads_with_progress_and_appears(
+    base_url: str,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    audio: AudioFactory,
+    browser: playwright.Browser,
+) -> None:
+    project = await make_project(tenant.org_id)
+    page = await browser.new_page()
+    await sign_in_with_token(page, base_url, tenant.owner.token)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    recording = audio.speech(AGENT_LINE)
+    payload = base64.b64encode(recording.read_bytes()).decode()
+
+    dropped = await page.evaluate_handle(
+        """([name, payload]) => {
+          const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+          const data = new DataTransfer();
+          data.items.add(new File([bytes], name, { type: "audio/wav" }));
+          return data;
+        }""",
+        [recording.name, payload],
+    )
+    await page.dispatch_event("#dropzone", "drop", {"dataTransfer": dropped})
+
+    upload_row = page.locator("#dropzone .upload-row")
+    await expect(upload_row).to_contain_text("uploaded")
+    assert await upload_row.locator("progress").evaluate("bar => bar.value") == 100
+    row = page.locator("#records tr[data-record-id]", has_text=recording.name)
+    await expect(row).to_be_attached()
+    listed = await gql(
+        client,
+        "query ($p: ID!) { records(projectId: $p) { items { fileName } } }",
+        {"p": project.id},
+        tenant.headers,
+    )
+    assert listed["data"]["records"]["items"] == [{"fileName": recording.name}]
+
+
+async def test_the_page_shows_it_is_offline_reconnects_and_catches_up(
+    base_url: str, database_url: str, tenant: Tenant, browser: playwright.Browser
+) -> None:
+    """A server restart: the badge says offline, the socket comes back by itself, and a call
+    created meanwhile is in the list without a reload."""
+    project = await make_project(tenant.org_id)
+    port = free_port()
+    page = await browser.new_page()
+    async with serving_on(port, database_url) as url:
+        await sign_in_with_token(page, url, tenant.owner.token)
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+        await page.evaluate("window.stillTheSamePage = true")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    await expect(page.locator("#connection")).to_contain_text("retrying")
+    meanwhile = await make_record(project, file_name="while-offline.wav", status="completed")
+    async with serving_on(port, database_url):
+        await expect(page.locator("#connection")).to_have_attribute(
+            "data-state", "online", timeout=60_000
+        )
+        await expect(page.locator(f"tr[data-record-id='{meanwhile.id}']")).to_be_attached()
+        assert await page.evaluate("window.stillTheSamePage") is True
+
+
 async def test_an_agent_sees_only_their_calls_and_no_admin_or_review_controls(
     base_url: str,
     client: httpx.AsyncClient,
@@ -180,10 +299,7 @@ async def test_an_agent_sees_only_their_calls_and_no_admin_or_review_controls(
     assert (await finished(client, tenant, own["id"]))["status"] == "completed"
 
     page = await browser.new_page()
-    await page.goto(base_url + "/")
-    await page.fill("#token-form [name=token]", agent.token)
-    await page.click("#token-form [type=submit]")
-    expect = playwright.expect
+    await sign_in_with_token(page, base_url, agent.token)
     await expect(page.locator(f"tr[data-record-id='{own['id']}']")).to_be_visible()
     await expect(page.locator("#whoami")).to_have_text("agent")
     other_row = page.locator(f"tr[data-record-id='{theirs.json()['data']['id']}']")
