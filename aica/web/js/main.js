@@ -8,7 +8,7 @@ import { listView, RECORD_FIELDS } from "./records.js";
 
 const $ = (id) => document.getElementById(id);
 const view = $("view");
-const state = { role: "agent", canUpload: false, live: null, handlers: {} };
+const state = { role: "agent", canUpload: false, live: null, handlers: {}, refresh: () => route() };
 
 const LOGIN = "mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { token } }";
 const ALERT_FIELDS = "id recordId agentName field operator value threshold createdAt";
@@ -120,8 +120,8 @@ async function route() {
   state.handlers = {};
   const match = location.hash.match(/^#\/records\/(.+)$/);
   try {
-    if (match) await recordView(view, state, decodeURIComponent(match[1]));
-    else state.handlers = await listView(view, state);
+    const id = match && decodeURIComponent(match[1]);
+    state.handlers = await (id ? recordView(view, state, id) : listView(view, state));
   } catch (err) {
     if (err instanceof ApiError && err.code === "UNAUTHENTICATED") return signInView(err.message);
     replace(view, h("p", { class: "error" }, err.message));

@@ -70,6 +70,10 @@ export async function recordView(view, state, id) {
     analysis && annotations(analysis, state, player, seek),
     analysis && state.role !== "agent" && reviewForm(analysis),
   );
+  // A call opened while it is processing fills in when it completes.
+  const unfinished = record.status !== "completed" && record.status !== "failed";
+  const ended = (r) => unfinished && r.id === id && (r.status === "completed" || r.status === "failed");
+  return { updated: (r) => ended(r) && state.refresh() };
 }
 
 /** The link expires (15 minutes); a player left open asks for a fresh one where it was. */
