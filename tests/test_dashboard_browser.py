@@ -42,6 +42,7 @@ pytestmark = [
     ),
 ]
 expect = playwright.expect
+PLAYER_NEAR = "start => Math.abs(document.getElementById('player').currentTime - start) < 1"
 CREATE_RULE = "mutation ($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WAIT_MS = 180_000
@@ -174,6 +175,8 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     assert any(value is not None and value < 100 for _, value in seen), seen
     assert await page.evaluate("window.stillTheSamePage") is True
     assert await page.locator("[data-admin]").count() >= 2  # the drop zone and Delete
+    await expect(page.locator("#agents")).to_contain_text("John Smith")
+    assert await page.locator("svg.chart").count() == 2
     await screenshot(page, "dashboard-calls")
 
     await row.click()
@@ -190,14 +193,19 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     )
     assert customer["start"] > 3  # said from 6 s on: a seek that did nothing would show 0
     await page.locator(".segment[data-speaker=customer]").first.click()
-    await page.wait_for_function(
-        "start => Math.abs(document.getElementById('player').currentTime - start) < 1",
-        arg=customer["start"],
-        timeout=30_000,
-    )
+    await page.wait_for_function(PLAYER_NEAR, arg=customer["start"], timeout=30_000)
     duration = await page.evaluate("document.getElementById('player').duration")
     assert duration == pytest.approx(record["duration"], abs=1.5)
     assert 206 in audio_statuses, audio_statuses  # the player asked by Range
+    evidence = page.locator("#scorecard .evidence").first
+    evidence_start = float(await evidence.get_attribute("data-start") or "nan")
+    assert abs(evidence_start - customer["start"]) > 2  # the agent's line, not where we are
+    await evidence.click()
+    await page.wait_for_function(PLAYER_NEAR, arg=evidence_start, timeout=30_000)
+
+    await page.fill("[name=text]", "Customer wants a refund")
+    await page.click("text=Annotate")
+    await expect(page.locator("#annotations")).to_contain_text("Customer wants a refund")
 
     await page.select_option("#review [name=status]", "needs_improvement")
     await page.fill("#review [name=score]", "70")

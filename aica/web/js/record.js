@@ -132,7 +132,7 @@ function scoreCard(analysis, seek) {
         h("strong", {}, c.key),
         h("span", { class: "muted" }, ` ${c.category} · ${c.detail}`),
         c.evidence.map((e) =>
-          h("button", { class: "evidence", type: "button", onclick: () => seek(e.start) }, `▶ ${clock(e.start)} ${e.speaker}: ${e.text}`),
+          h("button", { class: "evidence", type: "button", "data-start": e.start, onclick: () => seek(e.start) }, `▶ ${clock(e.start)} ${e.speaker}: ${e.text}`),
         ),
       ),
     ),
