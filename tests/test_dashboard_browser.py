@@ -318,6 +318,8 @@ async def test_an_agent_sees_only_their_calls_and_no_admin_or_review_controls(
 
     await page.click(f"tr[data-record-id='{own['id']}']")
     await expect(page.locator("#scorecard")).to_be_visible()
+    await expect(page.locator("#categories")).to_contain_text("greeting")
+    assert "[object" not in await page.locator("#scorecard").inner_text()
     assert await page.locator("#review").count() == 0
     assert await page.locator("[data-admin]").count() == 0
     await screenshot(page, "dashboard-agent-record")

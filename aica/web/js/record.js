@@ -119,8 +119,8 @@ function scoreCard(analysis, seek) {
     h("p", { class: "muted" }, `Compliance: ${analysis.complianceStatus}`),
     h(
       "p",
-      {},
-      Object.entries(analysis.categories).map(([key, value]) => [`${key} `, scoreCell(value), "  "]),
+      { id: "categories" },
+      Object.entries(analysis.categories).map(([key, value], i) => [i ? " · " : "", `${key} `, scoreCell(value)]),
     ),
     h("p", {}, analysis.summary),
     analysis.improvements.length > 0 && h("ul", {}, analysis.improvements.map((t) => h("li", {}, t))),
@@ -146,6 +146,7 @@ function annotations(analysis, state, player, seek) {
       h("li", {}, a.start === null ? "" : h("button", { class: "evidence", type: "button", onclick: () => seek(a.start) }, clock(a.start)), " ", a.text),
     );
   analysis.annotations.forEach(show);
+  const none = state.role === "agent" && !analysis.annotations.length;
   const text = h("input", { name: "text", required: true, placeholder: "Note at the current time" });
   const error = h("span", { class: "error" });
   const form =
@@ -171,7 +172,7 @@ function annotations(analysis, state, player, seek) {
       " ",
       error,
     );
-  return h("div", { class: "card" }, h("h2", {}, "Annotations"), list, form);
+  return h("div", { class: "card" }, h("h2", {}, "Annotations"), none ? h("p", { class: "muted" }, "None.") : list, form);
 }
 
 function reviewForm(analysis) {
