@@ -44,6 +44,20 @@ from rest_compat.errors import STATUS_BY_CODE, envelope, http_error_handler
 
 DASHBOARD = Path(__file__).parent / "web"
 """The dashboard's static files (plain HTML, CSS and ES modules: nothing to build)."""
+DASHBOARD_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class Dashboard(StaticFiles):
+    """The page may load and call nothing but this service, and no other site may frame it:
+    an injected script could neither load code nor send a token elsewhere."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = DASHBOARD_POLICY
+        return response
 
 
 def _too_large(limit: int) -> bytes:
@@ -220,7 +234,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 rest_refusal,
             ),
         ),
-        Mount("/", app=StaticFiles(directory=DASHBOARD, html=True), name="dashboard"),
+        Mount("/", app=Dashboard(directory=DASHBOARD, html=True), name="dashboard"),
     ]
     return Starlette(
         routes=routes,

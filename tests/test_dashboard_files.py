@@ -25,6 +25,10 @@ async def test_the_page_and_its_modules_are_served_at_the_root(client: httpx.Asy
     module = await client.get("/js/main.js")
     assert module.status_code == 200
     assert "javascript" in module.headers["content-type"]
+    for response in (page, module):
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
 
 
 async def test_unknown_paths_still_answer_the_error_envelope(client: httpx.AsyncClient) -> None:
