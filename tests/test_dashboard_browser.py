@@ -229,7 +229,7 @@ async def test_a_call_arrives_progresses_completes_plays_and_is_reviewed_without
     assert await page.evaluate("window.stillTheSamePage") is True
 
 
-async def test_a_recording_dropped_on_the_page_uploads_with_progress_and_appears(
+async def test_a_dropped_recording_uploads_with_progress_appears_and_its_page_fills_in(
     base_url: str,
     client: httpx.AsyncClient,
     tenant: Tenant,
@@ -259,6 +259,12 @@ async def test_a_recording_dropped_on_the_page_uploads_with_progress_and_appears
     assert await upload_row.locator("progress").evaluate("bar => bar.value") == 100
     row = page.locator("#records tr[data-record-id]", has_text=recording.name)
     await expect(row).to_be_attached()
+    # Opened while it is still processing, the call's page fills in when it completes.
+    await page.evaluate("window.stillTheSamePage = true")
+    await row.click()
+    await expect(page.locator("#conversation .segment").first).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#scorecard")).to_be_visible()
+    assert await page.evaluate("window.stillTheSamePage") is True
     listed = await gql(
         client,
         "query ($p: ID!) { records(projectId: $p) { items { fileName } } }",
