@@ -76,6 +76,7 @@ def find(words: Sequence[str], language: str) -> list[Found]:
     candidates = [
         *_cards(norms, runs),
         *_emails(norms),
+        *_dotted_emails(words, norms),
         *_ibans(norms),
         *_ids(norms, runs, language),
         *_phones(norms, runs, language),
@@ -257,6 +258,35 @@ def _emails(norms: list[str]) -> list[Found]:
         if last is not None and first is not None:
             found.append(Found(EMAIL, first, last))
     return found
+
+
+def _dotted_emails(words: Sequence[str], norms: list[str]) -> list[Found]:
+    """After an email keyword, words chained by dots with a domain at the end
+    ("john.smith.gmail.com"): the recogniser heard "at" as one more dot."""
+    found = []
+    i = 0
+    while i < len(words):
+        last = i
+        while last + 1 < len(words) and (
+            words[last].rstrip(",;:!?").endswith(".") or words[last + 1].startswith(".")
+        ):
+            last += 1
+        chain = "".join(w.strip(",;:!?") for w in words[i : last + 1]).strip(".").lower()
+        if (
+            (last > i or chain.count(".") >= 2)
+            and _dotted(chain)
+            and _announced(norms, i, rules.keywords("email"))
+        ):
+            found.append(Found(EMAIL, i, last))
+        i = last + 1
+    return found
+
+
+def _dotted(chain: str) -> bool:
+    labels = chain.split(".")
+    return (
+        len(labels) >= 3 and all(_LABEL.match(x) for x in labels) and bool(_TLD.match(labels[-1]))
+    )
 
 
 def _domain_end(norms: list[str], i: int, dot: frozenset[str]) -> int | None:

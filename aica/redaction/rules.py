@@ -34,6 +34,7 @@ class LanguageRules:
     card: tuple[str, ...] = ()
     phone: tuple[str, ...] = ()
     account: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
     birth: tuple[str, ...] = ()
     months: tuple[str, ...] = ()
     date_fillers: frozenset[str] = frozenset()
@@ -59,6 +60,7 @@ LANGUAGES: dict[str, LanguageRules] = {
         card=("card", "visa", "mastercard", "amex", "credit", "debit"),
         phone=("phone", "telephone", "mobile", "cell", "call", "reach"),
         account=("account", "acct", "routing", "sort"),
+        email=("email", "e-mail", "mail", "address"),
         birth=("born", "birth", "birthday", "dob"),
         months=(
             "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -77,6 +79,7 @@ LANGUAGES: dict[str, LanguageRules] = {
         card=("карт", "виза", "visa", "мастеркард", "мир"),
         phone=("телефон", "мобильн", "позвон", "звонит"),
         account=("счет", "счёт", "лицев", "расчетн", "расчётн"),
+        email=("почт", "имейл", "емейл", "мейл", "адрес"),
         birth=("рожд", "родил"),
         months=(
             "январ", "феврал", "март", "апрел", "мая", "май", "июн", "июл", "август", "сентябр",
@@ -107,8 +110,8 @@ def phone_region(language: str) -> str | None:
 
 
 def keywords(name: str) -> tuple[str, ...]:
-    """One keyword list (``card``, ``phone``, ``account``, ``birth``, ``months``) of every
-    language."""
+    """One keyword list (``card``, ``phone``, ``account``, ``email``, ``birth``, ``months``)
+    of every language."""
     return tuple(word for rules in LANGUAGES.values() for word in getattr(rules, name))
 
 
