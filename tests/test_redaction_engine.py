@@ -90,6 +90,8 @@ def test_spoken_numbers_are_read_as_the_digits_a_person_means(said: str, digits:
          "john dot smith at gmail dot com."),
         ("it is j o h n at example dot com", "en", "EMAIL", "j o h n at example dot com"),
         ("my email is john.smith.gmail.com, thanks", "en", "EMAIL", "john.smith.gmail.com,"),
+        ("e-mail address is john .mit that gmail.com. Thank you", "en", "EMAIL",
+         "john .mit that gmail.com."),
         ("почта иван собака яндекс точка ру", "ru", "EMAIL", "иван собака яндекс точка ру"),
         ("my IBAN is GB82 WEST 1234 5698 7654 32 ok", "en", "IBAN",
          "GB82 WEST 1234 5698 7654 32"),
@@ -121,6 +123,7 @@ def test_personal_data_is_found_written_or_spoken(
         ("we have 3 offices and 250 people since 2015", "en"),
         ("I'm at home, look at the screen dot", "en"),
         ("see www.example.com for the terms", "en"),
+        ("I read it at example.com. Then I called", "en"),
         ("звонок длился двадцать минут и стоил сто пятьдесят рублей", "ru"),
         ("номер заказа 1234 5678 9012 3456", "ru"),
         ("снилс 112 233 445 96", "ru"),  # wrong checksum

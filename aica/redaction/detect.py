@@ -76,7 +76,7 @@ def find(words: Sequence[str], language: str) -> list[Found]:
     candidates = [
         *_cards(norms, runs),
         *_emails(norms),
-        *_dotted_emails(words, norms),
+        *_announced_emails(words, norms),
         *_ibans(norms),
         *_ids(norms, runs, language),
         *_phones(norms, runs, language),
@@ -260,33 +260,42 @@ def _emails(norms: list[str]) -> list[Found]:
     return found
 
 
-def _dotted_emails(words: Sequence[str], norms: list[str]) -> list[Found]:
-    """After an email keyword, words chained by dots with a domain at the end
-    ("john.smith.gmail.com"): the recogniser heard "at" as one more dot."""
+def _announced_emails(words: Sequence[str], norms: list[str]) -> list[Found]:
+    """After an email keyword, a domain and the few words before it ("john .mit that
+    gmail.com", "john.smith.gmail.com"): the recogniser misheard "at", yet it is an address."""
+    keywords = rules.keywords("email")
     found = []
     i = 0
     while i < len(words):
         last = i
         while last + 1 < len(words) and (
-            words[last].rstrip(",;:!?").endswith(".") or words[last + 1].startswith(".")
+            words[last + 1].startswith(".")
+            or (words[last].rstrip(",;:!?").endswith(".") and words[last + 1][:1].islower())
         ):
             last += 1
         chain = "".join(w.strip(",;:!?") for w in words[i : last + 1]).strip(".").lower()
-        if (
-            (last > i or chain.count(".") >= 2)
-            and _dotted(chain)
-            and _announced(norms, i, rules.keywords("email"))
-        ):
-            found.append(Found(EMAIL, i, last))
+        labels = chain.split(".")
+        if len(labels) >= 2 and all(_LABEL.match(x) for x in labels) and _TLD.match(labels[-1]):
+            first = i
+            while first > max(0, i - 4) and not (
+                norms[first - 1].startswith(keywords) or norms[first - 1] in _LEADS
+            ):
+                first -= 1
+            if found and found[-1].last >= first:  # "john.mit" then "that gmail.com"
+                found[-1] = Found(EMAIL, min(first, found[-1].first), last)
+            elif _announced(norms, first, keywords):
+                found.append(Found(EMAIL, first, last))
         i = last + 1
     return found
 
 
-def _dotted(chain: str) -> bool:
-    labels = chain.split(".")
-    return (
-        len(labels) >= 3 and all(_LABEL.match(x) for x in labels) and bool(_TLD.match(labels[-1]))
-    )
+_NOT_NAMES = frozenset(
+    {"it", "me", "us", "you", "him", "her", "them", "this", "that", "look", "here", "there",
+     "это", "меня", "нас", "вас", "него", "неё", "нее", "них", "тут", "там"}
+)  # fmt: skip
+"""Words before "at" / "собака" that are the sentence, not a mailbox ("look at it")."""
+_LEADS = frozenset({"is", "was", "it's", "my", "me", "это", "мой", "моя", "вот"})
+"""Words that end the phrase announcing an address ("my email address is ...")."""
 
 
 def _domain_end(norms: list[str], i: int, dot: frozenset[str]) -> int | None:
@@ -309,7 +318,7 @@ def _domain_end(norms: list[str], i: int, dot: frozenset[str]) -> int | None:
 def _local_start(norms: list[str], i: int, dot: frozenset[str]) -> int | None:
     """The first word of the name before "at": one word, joined by dots ("john dot smith"),
     or spelled letter by letter ("j o h n")."""
-    if i < 0 or not _LABEL.match(norms[i].replace(".", "")):
+    if i < 0 or not _LABEL.match(norms[i].replace(".", "")) or norms[i] in _NOT_NAMES:
         return None
     first = i
     while first - 2 >= 0 and norms[first - 1] in dot and _LABEL.match(norms[first - 2]):
