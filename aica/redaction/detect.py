@@ -264,7 +264,7 @@ def _announced_emails(words: Sequence[str], norms: list[str]) -> list[Found]:
     """After an email keyword, a domain and the few words before it ("john .mit that
     gmail.com", "john.smith.gmail.com"): the recogniser misheard "at", yet it is an address."""
     keywords = rules.keywords("email")
-    found = []
+    found: list[Found] = []
     i = 0
     while i < len(words):
         last = i
