@@ -219,7 +219,9 @@ def _ibans(norms: list[str]) -> list[Found]:
     """Country letters and check digits, then letters and digits word by word (mod-97)."""
     found = []
     for i, word in enumerate(norms):
-        if not re.match(r"^[a-z]{2}(\d{2})?", word):
+        if not _IBAN_START.match(word) and not (
+            len(word) == 2 and word.isalpha() and i + 1 < len(norms) and _digits_first(norms[i + 1])
+        ):
             continue
         text = ""
         best = None
@@ -235,6 +237,13 @@ def _ibans(norms: list[str]) -> list[Found]:
         if best is not None:
             found.append(Found(IBAN, i, best))
     return found
+
+
+_IBAN_START = re.compile(r"^[a-z]{2}\d{2}")
+
+
+def _digits_first(word: str) -> bool:
+    return (_alnum(word) or "")[:2].isdigit()
 
 
 def _alnum(word: str) -> str | None:

@@ -53,7 +53,7 @@ async def prepare(
         scratch = storage.scratch()
         try:
             await asyncio.to_thread(
-                _write_silenced, storage.path(record.audio_key), scratch, redacted.spans
+                write_silenced, storage.path(record.audio_key), scratch, redacted.spans
             )
             await storage.put(scratch, key)
         finally:
@@ -83,7 +83,7 @@ async def stored_transcript(record: Record) -> Spoken:
     return found
 
 
-def _write_silenced(source: Path, target: Path, spans: list[redaction.Span]) -> None:
+def write_silenced(source: Path, target: Path, spans: list[redaction.Span]) -> None:
     channels = audio.decode(source, split_channels=True)
     _write_wav(target, redaction.silence(channels, audio.SAMPLE_RATE, spans), audio.SAMPLE_RATE)
 
