@@ -3,7 +3,7 @@ or an integration can read of it, and its audio.
 
 The call (espeak-ng) reads a card number as digits, another as words, a phone number and an
 email spelled out. Whatever the recogniser makes of them, none of it may be readable
-anywhere afterwards: transcript, words, analysis, search, webhooks, logs.
+anywhere afterwards: transcript, words, analysis, search, webhooks, alert email, logs.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from aica.models import Role
 from tests.audio import AudioFactory, read_wav
 from tests.conftest import (
     DATA_DIR,
+    Mailbox,
     Tenant,
     assert_rest_error,
     error_code,
@@ -123,16 +125,30 @@ async def test_a_call_with_cards_a_phone_and_an_email_leaves_none_of_them_readab
     tenant: Tenant,
     audio: AudioFactory,
     receiver: tuple[Receiver, str],
+    mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     hook, url = receiver
     project_id = await redacting_project(client, tenant, "TEXT_AND_AUDIO")
     endpoint = await client.post(
         "/api/v1/webhooks",
-        json={"url": url, "events": ["record.completed", "analysis.completed"]},
+        json={"url": url, "events": ["record.completed", "analysis.completed", "alert.triggered"]},
         headers=tenant.headers,
     )
     assert endpoint.status_code == 201, endpoint.text
+    recipient = f"qa-{secrets.token_hex(3)}@example.com"
+    rule = await client.post(
+        "/api/v1/alerts",
+        json={
+            "name": "Every call",
+            "projectId": project_id,
+            "condition": {"field": "qualityScore", "operator": "lt", "value": 101},
+            "actions": ["webhook", "email"],
+            "emailRecipients": [recipient],
+        },
+        headers=tenant.headers,
+    )
+    assert rule.status_code == 201, rule.text
     caplog.set_level(logging.DEBUG)  # SQL too: the clear transcript never reaches the database
 
     record = await processed(client, tenant, project_id, audio.speech(CALL, wpm=130))
@@ -166,11 +182,15 @@ async def test_a_call_with_cards_a_phone_and_an_email_leaves_none_of_them_readab
             if [h for h in hits["data"]["search"]["items"] if h["recordId"] == record["id"]]:
                 break
             await asyncio.sleep(0.25)
-    await hook.until(lambda: len(hook.received) >= 2)
+    await hook.until(lambda: len(hook.received) >= 3)
     events = {json.loads(r["body"])["event"] for r in hook.received}
-    assert events == {"record.completed", "analysis.completed"}
+    assert events == {"record.completed", "analysis.completed", "alert.triggered"}
     for received in hook.received:
         assert not SECRETS.search(received["body"].decode()), received["body"]
+    [message] = await mailbox.received(recipient)
+    for kind in ("plain", "html"):
+        body = message.get_body((kind,)).get_content()  # type: ignore[union-attr]
+        assert record["id"] in body and not SECRETS.search(body), body
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "[CARD]" in logged  # the transcript's INSERT was logged, with its values

@@ -54,7 +54,7 @@ class Record(Model):
     status = fields.CharEnumField(RecordStatus, max_length=16, default=RecordStatus.pending)
     progress = fields.SmallIntField(default=0)
     stage = fields.CharField(max_length=16, null=True)
-    """What the pipeline is doing now: downloading, transcribing, analyzing, indexing."""
+    """What the pipeline is doing now: a ``Stage`` (``services.pipeline.STAGES``)."""
     error = fields.TextField(null=True)
     attempts = fields.SmallIntField(default=0)
     """Pipeline runs started; counted by us so that crashes count too (poison files)."""

@@ -54,7 +54,8 @@ class Record:
     status: models.RecordStatus
     progress: int
     stage: str | None = strawberry.field(
-        description="While processing: downloading, transcribing, analyzing or indexing."
+        description="While processing: downloading, transcribing, redacting, analyzing, "
+        "indexing, metering or alerting."
     )
     error: str | None
     duration: int | None = strawberry.field(description="Seconds, rounded.")
