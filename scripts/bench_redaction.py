@@ -74,7 +74,7 @@ def text_rows(minutes: float, seconds: float) -> list[list[str]]:
     for language in ("en", "ru"):
         plain = synthetic_transcript(minutes, language=language)
         for label, transcript in (
-            ("no PII", plain),
+            ("as scripted", plain),
             ("PII every minute", with_pii(plain, language)),
         ):
             spans = len(redact(transcript).spans)
