@@ -199,8 +199,9 @@ async def redact(run: StageRun) -> None:
     spoken = run.spoken or await redaction.stored_transcript(run.record)
     prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage)
     async with run.finishing():
-        await redaction.store(run.record, prepared, run.runtime.storage)
+        stale = await redaction.store(run.record, prepared)
     run.spoken = None
+    await run.runtime.storage.delete(stale)
 
 
 async def analyze(run: StageRun) -> None:

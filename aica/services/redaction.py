@@ -61,8 +61,9 @@ async def prepare(
     return Prepared(redacted.transcript, redacted.spans, key)
 
 
-async def store(record: Record, prepared: Prepared, storage: Storage) -> None:
-    """Save the redacted transcript and the spans (inside the caller's transaction)."""
+async def store(record: Record, prepared: Prepared) -> str | None:
+    """Save the redacted transcript and the spans (inside the caller's transaction); returns
+    the key of a copy an earlier run made that is no longer wanted, to delete once committed."""
     stale = record.redacted_audio_key if record.redacted_audio_key != prepared.audio_key else None
     await transcripts.save_transcript(record, prepared.transcript)
     fields = {
@@ -71,7 +72,7 @@ async def store(record: Record, prepared: Prepared, storage: Storage) -> None:
     }
     record.update_from_dict(fields)
     await record.save(update_fields=list(fields))
-    await storage.delete(stale)
+    return stale
 
 
 async def stored_transcript(record: Record) -> Spoken:
