@@ -201,3 +201,14 @@ def test_silence_zeroes_every_channel_over_a_span_with_padding() -> None:
         assert np.array_equal(after[:1750], before[:1750])
         assert np.array_equal(after[3250:], before[3250:])
     assert channels[0].all()  # the input is left alone
+
+
+def test_a_tone_can_cover_a_span_instead_of_silence() -> None:
+    rate = 16_000
+    speech = np.random.default_rng(3).uniform(-0.5, 0.5, 4 * rate).astype(np.float32)
+    [out] = silence([speech], rate, [Span("PHONE", 1.0, 2.0, 0)], tone=True, padding=0.0)
+    covered = out[rate : 2 * rate]
+    assert abs(float(np.sqrt(np.mean(covered**2))) - 0.1 / np.sqrt(2)) < 0.005
+    spectrum = np.abs(np.fft.rfft(covered))
+    assert abs(float(np.fft.rfftfreq(len(covered), 1 / rate)[spectrum.argmax()]) - 1000) < 5
+    assert np.array_equal(out[: rate - 1], speech[: rate - 1])

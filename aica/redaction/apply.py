@@ -15,6 +15,9 @@ from aica.transcript import Segment, Transcript, Word
 
 PADDING_SECONDS = 0.25
 """Silence added around each span: word timings are approximate to about a tenth of a second."""
+TONE_HZ = 1000.0
+TONE_LEVEL = 0.1
+"""Amplitude of the tone (-20 dBFS): heard, not startling."""
 _TRAILING = re.compile(r"[.,!?;:…]+$")
 
 
@@ -92,14 +95,20 @@ def silence(
     channels: list[npt.NDArray[np.float32]],
     rate: int,
     spans: list[Span],
+    *,
+    tone: bool = False,
     padding: float = PADDING_SECONDS,
 ) -> list[npt.NDArray[np.float32]]:
     """Copies of ``channels`` with every span silenced on all of them (a voice leaks into the
-    other side's microphone)."""
+    other side's microphone), or covered by a soft 1 kHz ``tone``."""
     out = [c.copy() for c in channels]
     for span in spans:
         start = max(0, int((span.start - padding) * rate))
         end = int((span.end + padding) * rate)
         for samples in out:
-            samples[start:end] = 0.0
+            length = len(samples[start:end])
+            cover = (
+                TONE_LEVEL * np.sin(2 * np.pi * TONE_HZ * np.arange(length) / rate) if tone else 0
+            )
+            samples[start:end] = cover
     return out

@@ -197,7 +197,8 @@ async def redact(run: StageRun) -> None:
     if mode is RedactionMode.off:
         return
     spoken = run.spoken or await redaction.stored_transcript(run.record)
-    prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage)
+    tone = run.runtime.settings.redaction_audio == "tone"
+    prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage, tone=tone)
     async with run.finishing():
         stale = await redaction.store(run.record, prepared)
     run.spoken = None

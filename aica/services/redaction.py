@@ -39,7 +39,7 @@ class Prepared:
 
 
 async def prepare(
-    record: Record, spoken: Spoken, mode: RedactionMode, storage: Storage
+    record: Record, spoken: Spoken, mode: RedactionMode, storage: Storage, *, tone: bool = False
 ) -> Prepared:
     """Find and replace the personal data; with ``text+audio`` write the silenced copy.
 
@@ -53,7 +53,7 @@ async def prepare(
         scratch = storage.scratch()
         try:
             await asyncio.to_thread(
-                write_silenced, storage.path(record.audio_key), scratch, redacted.spans
+                write_silenced, storage.path(record.audio_key), scratch, redacted.spans, tone
             )
             await storage.put(scratch, key)
         finally:
@@ -84,9 +84,12 @@ async def stored_transcript(record: Record) -> Spoken:
     return found
 
 
-def write_silenced(source: Path, target: Path, spans: list[redaction.Span]) -> None:
+def write_silenced(
+    source: Path, target: Path, spans: list[redaction.Span], tone: bool = False
+) -> None:
     channels = audio.decode(source, split_channels=True)
-    _write_wav(target, redaction.silence(channels, audio.SAMPLE_RATE, spans), audio.SAMPLE_RATE)
+    covered = redaction.silence(channels, audio.SAMPLE_RATE, spans, tone=tone)
+    _write_wav(target, covered, audio.SAMPLE_RATE)
 
 
 def _write_wav(path: Path, channels: list[npt.NDArray[np.float32]], rate: int) -> None:
