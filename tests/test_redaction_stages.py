@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import secrets
+import wave
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
 
 from aica.models import Analysis, Project, Record, RedactionMode, Role, Stage, Transcript
@@ -110,3 +112,21 @@ async def test_a_finished_redacted_record_reanalyzes_on_its_redacted_transcript(
     assert analysis.profile_key == "sales"
     assert await Analysis.filter(record_id=record.id).count() == 2
     assert "2671" not in json.dumps(analysis.result) + analysis.summary
+
+
+async def test_with_the_tone_setting_the_redacted_copy_beeps_where_the_number_was(
+    tenant: Tenant, speech: Speech, audio_url: str
+) -> None:
+    runtime = Runtime.from_settings(make_settings(redaction_audio="tone"))
+    record, project = await ingested(tenant, audio_url)
+    await run_stages(StageRun(record, project, runtime, "general", speech=speech))
+    record = await Record.get(pk=record.id)
+
+    [span] = record.redactions
+    with wave.open(str(runtime.storage.path(record.redacted_audio_key or ""))) as copy:
+        rate = copy.getframerate()
+        samples = np.frombuffer(copy.readframes(copy.getnframes()), "<i2") / 32768
+    covered = samples[int(span["start"] * rate) : int(span["end"] * rate)]
+    assert abs(float(np.sqrt(np.mean(covered**2))) - 0.1 / np.sqrt(2)) < 0.01
+    spectrum = np.abs(np.fft.rfft(covered))
+    assert abs(float(np.fft.rfftfreq(len(covered), 1 / rate)[spectrum.argmax()]) - 1000) < 5
