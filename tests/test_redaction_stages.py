@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian lines: Cyrillic letters that look Latin are meant)
 """The redacting stage's checkpoints: the clear transcript is handed over in memory, never
 stored, so a crash before redaction transcribes again; re-analysis reads the redacted one."""
 
@@ -130,3 +131,44 @@ async def test_with_the_tone_setting_the_redacted_copy_beeps_where_the_number_wa
     assert abs(float(np.sqrt(np.mean(covered**2))) - 0.1 / np.sqrt(2)) < 0.01
     spectrum = np.abs(np.fft.rfft(covered))
     assert abs(float(np.fft.rfftfreq(len(covered), 1 / rate)[spectrum.argmax()]) - 1000) < 5
+
+
+async def test_a_russian_transcript_stored_before_redaction_was_turned_on_is_redacted_on_resume(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    lines = [
+        ("Здравствуйте, номер моей карты четыре пять три девять один четыре восемь восемь "
+         "ноль три четыре три шесть четыре шесть семь."),
+        "Мой телефон восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь.",
+        "Почта иван собака яндекс точка ру, спасибо.",
+    ]  # fmt: skip
+    segments, at = [], 0.5
+    for line in lines:
+        words = [
+            {"start": at + i * 0.4, "end": at + i * 0.4 + 0.3, "word": w, "probability": 0.9}
+            for i, w in enumerate(line.split())
+        ]
+        segments.append(
+            {"start": at, "end": words[-1]["end"], "speaker": "customer", "channel": 1,
+             "text": line, "words": words}
+        )  # fmt: skip
+        at = words[-1]["end"] + 1.0
+    project = await make_project(tenant.org_id, redaction=RedactionMode.text, language="ru")
+    record = await Record.create(
+        org_id=tenant.org_id, project=project, duration=at, channels=2, language="ru",
+        stages_done=["downloading", "transcribing"],
+    )  # fmt: skip
+    await Transcript.create(record=record, language="ru", text=" ".join(lines), segments=segments)
+
+    await run_stages(StageRun(record, project, runtime, "general"))  # no transcriber needed
+
+    transcript = await Transcript.get(record_id=record.id)
+    assert transcript.text == (
+        "Здравствуйте, номер моей карты [CARD]. Мой телефон [PHONE]. Почта [EMAIL], спасибо."
+    )
+    record = await Record.get(pk=record.id)
+    assert [s["kind"] for s in record.redactions] == ["CARD", "PHONE", "EMAIL"]
+    assert record.redacted_audio_key is None  # text only
+    analysis = await Analysis.get(pk=record.analysis_id)
+    said = json.dumps(analysis.result, ensure_ascii=False) + analysis.summary
+    assert not any(word in said for word in ("девять", "шестнадцать", "иван", "яндекс"))
