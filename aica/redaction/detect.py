@@ -25,7 +25,6 @@ from aica.redaction.numerals import Group, digits_of, is_number, number_word, re
 CARD, PHONE, EMAIL, IBAN, ACCOUNT, DOB, ID = (
     "CARD", "PHONE", "EMAIL", "IBAN", "ACCOUNT", "DOB", "ID",
 )  # fmt: skip
-KINDS = (CARD, PHONE, EMAIL, IBAN, ACCOUNT, DOB, ID)
 
 CONTEXT_WORDS = 8
 """How many words before a number a keyword may be to announce it."""
