@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "AICA <aica@localhost>"
 
+    redaction_audio: Literal["silence", "tone"] = "silence"
+    """What replaces personal data in the redacted audio copy: silence, or a soft 1 kHz tone
+    that tells the listener something was cut."""
+
     search_backend: Literal["postgres", "elasticsearch"] = "postgres"
     """Where search documents live: the database itself, or an Elasticsearch cluster."""
     elasticsearch_url: str | None = None

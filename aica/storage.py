@@ -117,6 +117,22 @@ class Storage:
         await self._remove(self._meta(staged.id))
         return key
 
+    def derived_key(self, key: str, tag: str) -> str:
+        """The key of a file made from the one at ``key`` (``<org>/<record>_<tag>.wav``)."""
+        folder, name = key.split("/", 1)
+        return f"{folder}/{name.split('.', 1)[0]}_{tag}.wav"
+
+    def scratch(self) -> Path:
+        """A new staging path to write a derived file into before ``put`` (swept if left)."""
+        self.ensure_dirs()
+        return self.staging / f"stg_{secrets.token_hex(16)}.part"
+
+    async def put(self, source: Path, key: str) -> None:
+        """Move a finished local file to ``key``, replacing what is there (atomic rename)."""
+        target = self.path(key)
+        await aiofiles.os.makedirs(target.parent, exist_ok=True)
+        await aiofiles.os.replace(source, target)
+
     def path(self, key: str) -> Path:
         if not _KEY.match(key):
             raise ValueError(f"not a storage key: {key!r}")

@@ -195,6 +195,7 @@ async def test_project_list_and_detail_have_the_data_and_meta_shape(
         "language": "auto",
         "languages": [],
         "agentChannel": 0,
+        "redaction": "OFF",
     }
     assert UTC_Z.match(data["createdAt"]) and UTC_Z.match(data["updatedAt"])
 
@@ -239,6 +240,7 @@ async def test_create_project_returns_201_with_the_new_project(
         "language": "en",
         "languages": [],
         "agentChannel": 0,
+        "redaction": "OFF",
     }
     stored = await Project.get(pk=data["id"])
     assert stored.org_id == tenant.org_id and stored.profile == "sales"

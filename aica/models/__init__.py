@@ -21,7 +21,7 @@ from aica.models.billing import (
 )
 from aica.models.integrations import Bitrix24Connection, MissedCalls
 from aica.models.orgs import Invitation, Membership, Org, Role, Token, TokenKind, User
-from aica.models.projects import Project
+from aica.models.projects import Project, RedactionMode
 from aica.models.records import Record, RecordSource, RecordStatus, Stage
 from aica.models.transcripts import Transcript
 from aica.models.webhooks import Delivery, DeliveryKind, DeliveryStatus, WebhookEndpoint
@@ -51,6 +51,7 @@ __all__ = [
     "Record",
     "RecordSource",
     "RecordStatus",
+    "RedactionMode",
     "Review",
     "ReviewStatus",
     "Role",

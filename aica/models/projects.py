@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tortoise import fields
 from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
@@ -12,6 +14,15 @@ from aica.models.orgs import Org
 
 def new_proj_id() -> str:
     return new_id("proj")
+
+
+class RedactionMode(StrEnum):
+    off = "off"
+    text = "text"
+    """Personal data is replaced in the transcript, the analysis and the search index."""
+    text_and_audio = "text+audio"
+    """Also a copy of the audio with those spans silenced, served to all but owners and
+    admins asking for the original."""
 
 
 class Project(Model):
@@ -30,6 +41,9 @@ class Project(Model):
     """With ``language`` auto: the languages detection may choose from (empty: any)."""
     agent_channel = fields.SmallIntField(default=0)
     """Stereo calls: which channel (0 left, 1 right) carries the agent."""
+    redaction = fields.CharEnumField(
+        RedactionMode, max_length=16, default=RedactionMode.off, db_default="off"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

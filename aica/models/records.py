@@ -35,6 +35,7 @@ class RecordSource(StrEnum):
 class Stage(StrEnum):
     downloading = "downloading"
     transcribing = "transcribing"
+    redacting = "redacting"
     analyzing = "analyzing"
     metering = "metering"
     alerting = "alerting"
@@ -53,7 +54,7 @@ class Record(Model):
     status = fields.CharEnumField(RecordStatus, max_length=16, default=RecordStatus.pending)
     progress = fields.SmallIntField(default=0)
     stage = fields.CharField(max_length=16, null=True)
-    """What the pipeline is doing now: downloading, transcribing, analyzing, indexing."""
+    """What the pipeline is doing now: a ``Stage`` (``services.pipeline.STAGES``)."""
     error = fields.TextField(null=True)
     attempts = fields.SmallIntField(default=0)
     """Pipeline runs started; counted by us so that crashes count too (poison files)."""
@@ -78,6 +79,13 @@ class Record(Model):
     sha256 = fields.CharField(max_length=64, null=True)
     audio_key = fields.CharField(max_length=200, null=True)
     """Where storage keeps the audio; null until it arrives (ingest downloads it later)."""
+    redacted_audio_key = fields.CharField(max_length=200, null=True)
+    """The audio with its personal data silenced (project redaction ``text+audio``)."""
+    redactions: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list, db_default=SqlDefault("'[]'::jsonb")
+    )
+    """Personal data found in the transcript: ``[{kind, start, end, channel}]``, never what
+    was said."""
     audio_url = fields.TextField(null=True)
     """Ingest: where the pipeline downloads the audio from."""
     source_auth: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)

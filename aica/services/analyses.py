@@ -12,13 +12,12 @@ from tortoise.transactions import in_transaction
 from aica.analysis.analyzer import AnalysisResult, analyze
 from aica.analysis.profiles import Profile
 from aica.errors import NotFound
-from aica.models import Analysis, ComplianceStatus, Record, Transcript
-from aica.services import profiles
+from aica.models import Analysis, ComplianceStatus, Record
+from aica.services import profiles, transcripts
 from aica.services.access import Actor
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.services.records import within
 from aica.services.timerange import DateBound
-from aica.transcript import Transcript as Spoken
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +61,10 @@ async def get_analysis(actor: Actor, analysis_id: str) -> Analysis:
 
 async def score_record(record: Record, profile_key: str) -> tuple[Profile, AnalysisResult]:
     """Run the analysis engine on the record's stored transcript (no writes)."""
-    transcript = await Transcript.get_or_none(record_id=record.id)
-    if transcript is None:
+    spoken = await transcripts.load(record)
+    if spoken is None:
         raise NotFound("The record has no transcript to analyze")
     profile = await profiles.resolve(record.org_id, profile_key)
-    spoken = Spoken.from_json(
-        {
-            "language": transcript.language,
-            "duration": record.duration or 0.0,
-            "channels": record.channels or 1,
-            "text": transcript.text,
-            "segments": transcript.segments,
-            "warnings": record.warnings,
-        }
-    )
     result = await asyncio.to_thread(analyze, spoken, profile)
     return profile, result
 

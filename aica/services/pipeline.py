@@ -8,6 +8,9 @@ The record job (``aica.jobs.record``) runs every stage; a re-analysis runs them 
 - It is idempotent and checkpointed: it writes its result inside ``run.finishing()``, which
   records the checkpoint in the same transaction, so a job re-run after a crash skips every
   stage that finished and repeats only the one that did not (resumed by name, not position).
+- A stage may hand its result to the next one in memory instead of storing it
+  (``run.hand_over``): transcribing gives the clear transcript to redacting, which stores
+  only the redacted one and checkpoints both stages at once.
 - Anything that leaves the machine (webhooks, email) is not done in a stage: the stage writes
   an outbox row inside ``run.finishing()`` and a separate durable job delivers it with its own
   retries, so a slow receiver never holds a record back.
@@ -19,20 +22,30 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
-from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage, UsageKind
+from aica.models import (
+    Analysis,
+    Project,
+    Record,
+    RecordStatus,
+    RedactionMode,
+    Role,
+    Stage,
+    UsageKind,
+)
 from aica.queue import enqueue_indexing
 from aica.runtime import Runtime
-from aica.services import alerts, analyses, billing, outbox, recordings, transcripts
+from aica.services import alerts, analyses, billing, outbox, recordings, redaction, transcripts
 from aica.services.access import Actor
 from aica.services.records import announce
 from aica.services.timerange import utc_iso
+from aica.transcript import Transcript as Spoken
 
 if TYPE_CHECKING:
     from aica.speech.transcribe import Transcriber
@@ -70,6 +83,10 @@ class StageRun:
     re-analysis of a finished record does neither."""
     analysis: Analysis | None = None
     """Set by the analyze stage."""
+    spoken: Spoken | None = None
+    """A transcript handed over by the transcribe stage, not stored yet."""
+    held: list[str] = field(default_factory=list)
+    """Stages whose result was handed over: checkpointed with the next stage that finishes."""
     current: str | None = None
     """The stage running now; its progress goes from ``base`` to ``base + share`` percent."""
     base: int = 0
@@ -91,9 +108,17 @@ class StageRun:
         async with in_transaction():
             yield
             if self.job and self.current is not None and not self.finished(self.current):
-                done = [*self.record.stages_done, str(self.current)]
+                done = [*self.record.stages_done, *self.held, str(self.current)]
                 await Record.filter(pk=self.record.id).update(stages_done=done)
                 self.record.stages_done = done
+            self.held.clear()
+
+    def hand_over(self, spoken: Spoken) -> None:
+        """Leave the current stage's result to the next one, unstored and unchecked: a crash
+        before that one finishes runs this stage again."""
+        self.spoken = spoken
+        if self.current is not None:
+            self.held.append(str(self.current))
 
     def finished(self, stage: str) -> bool:
         return self.job and str(stage) in self.record.stages_done
@@ -158,8 +183,26 @@ async def transcribe(run: StageRun) -> None:
             agent_channel=project.agent_channel,
             on_progress=on_progress,
         )
+    if project.redaction is RedactionMode.off:
+        async with run.finishing():
+            await transcripts.save_transcript(run.record, spoken)
+    else:
+        run.hand_over(spoken)  # the clear transcript is never stored
+
+
+async def redact(run: StageRun) -> None:
+    """Replace personal data in the transcript before anything reads it (analysis, search,
+    webhooks); with ``text+audio`` also write the silenced copy of the audio."""
+    mode = run.project.redaction
+    if mode is RedactionMode.off:
+        return
+    spoken = run.spoken or await redaction.stored_transcript(run.record)
+    tone = run.runtime.settings.redaction_audio == "tone"
+    prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage, tone=tone)
     async with run.finishing():
-        await transcripts.save_transcript(run.record, spoken)
+        stale = await redaction.store(run.record, prepared)
+    run.spoken = None
+    await run.runtime.storage.delete(stale)
 
 
 async def analyze(run: StageRun) -> None:
@@ -206,6 +249,7 @@ async def index(run: StageRun) -> None:
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
     StageSpec(Stage.transcribing, 90, transcribe),
+    StageSpec(Stage.redacting, 0, redact),
     StageSpec(Stage.analyzing, 10, analyze),
     StageSpec(Stage.indexing, 0, index),
     StageSpec(Stage.metering, 0, meter),
@@ -226,7 +270,7 @@ async def run_stages(
             if run.job:
                 await run.update(stage=stage.name, progress=max(run.record.progress, base))
             await stage.run(run)
-            if run.job and not run.finished(stage.name):
+            if run.job and not run.finished(stage.name) and stage.name not in run.held:
                 async with run.finishing():  # a stage with nothing to write still checkpoints
                     pass
         base += stage.share

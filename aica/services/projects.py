@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput
-from aica.models import Project, Record, Role
+from aica.models import Project, Record, RedactionMode, Role
 from aica.queue import enqueue_indexing
 from aica.services import profiles
 from aica.services.access import Actor, in_org
@@ -25,6 +25,7 @@ class ProjectChanges:
     language: str | None = None
     languages: list[str] | None = None
     agent_channel: int | None = None
+    redaction: RedactionMode | None = None
 
 
 def _validate(changes: ProjectChanges, model: str) -> None:
@@ -113,11 +114,13 @@ async def delete_project(actor: Actor, project_id: str, storage: Storage) -> Pro
     then their audio files."""
     actor.require(Role.admin, "delete projects")
     project = await get_project(actor, project_id)
-    records = await Record.filter(project_id=project.id).values_list("id", "audio_key")
+    records = await Record.filter(project_id=project.id).values_list(
+        "id", "audio_key", "redacted_audio_key"
+    )
     async with in_transaction():
         await project.delete()
-        await enqueue_indexing([str(record_id) for record_id, _ in records])
-    keys = [key for _, key in records if key]
+        await enqueue_indexing([str(record_id) for record_id, *_ in records])
+    keys = [key for _, *files in records for key in files if key]
     for key in keys:
         await storage.delete(str(key))
     return project
@@ -131,4 +134,5 @@ def _as_fields(changes: ProjectChanges) -> dict[str, object]:
         "language": changes.language,
         "languages": changes.languages,
         "agent_channel": changes.agent_channel,
+        "redaction": changes.redaction,
     }

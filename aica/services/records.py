@@ -90,7 +90,8 @@ async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Recor
     async with in_transaction():
         await record.delete()
         await enqueue_indexing([record.id])  # drops its documents from any search backend
-    await storage.delete(record.audio_key)
+    for key in (record.audio_key, record.redacted_audio_key):
+        await storage.delete(key)
     return record
 
 

@@ -19,6 +19,23 @@ async def get_transcript(actor: Actor, record_id: str) -> tuple[Record, Transcri
     return record, transcript
 
 
+async def load(record: Record) -> Spoken | None:
+    """The record's stored transcript as the engines take it, or None before transcription."""
+    transcript = await Transcript.get_or_none(record_id=record.id)
+    if transcript is None:
+        return None
+    return Spoken.from_json(
+        {
+            "language": transcript.language,
+            "duration": record.duration or 0.0,
+            "channels": record.channels or 1,
+            "text": transcript.text,
+            "segments": transcript.segments,
+            "warnings": record.warnings,
+        }
+    )
+
+
 async def save_transcript(record: Record, spoken: Spoken) -> None:
     """Replace the record's transcript (one per record) and what it tells about the audio."""
     await Transcript.filter(record_id=record.id).delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
@@ -11,6 +12,13 @@ from aica.graphql.context import Info
 from aica.graphql.types.pages import Paginated
 from aica.services import projects
 from aica.services.pagination import PageRequest
+
+
+@strawberry.enum(description="What PII redaction hides (see the README's Privacy section).")
+class RedactionMode(Enum):
+    OFF = models.RedactionMode.off.value
+    TEXT = models.RedactionMode.text.value
+    TEXT_AND_AUDIO = models.RedactionMode.text_and_audio.value
 
 
 @strawberry.type
@@ -22,6 +30,11 @@ class ProjectSettings:
         "call in another language is flagged in the record's warnings."
     )
     agent_channel: int = strawberry.field(description="Stereo calls: 0 left or 1 right.")
+    redaction: RedactionMode = strawberry.field(
+        description="TEXT: card numbers, phones, emails, IBANs, accounts, dates of birth and "
+        "national ids are replaced in the transcript, analysis and search; TEXT_AND_AUDIO "
+        "also silences them in the audio served to all but owners and admins."
+    )
 
 
 @strawberry.type
@@ -44,6 +57,7 @@ class Project:
                 language=project.language,
                 languages=list(project.languages),
                 agent_channel=project.agent_channel,
+                redaction=RedactionMode(str(project.redaction)),
             ),
             created_at=project.created_at,
             updated_at=project.updated_at,
@@ -56,6 +70,7 @@ class ProjectSettingsInput:
     language: str | None = None
     languages: list[str] | None = None
     agent_channel: int | None = None
+    redaction: RedactionMode | None = None
 
 
 @strawberry.input
@@ -73,6 +88,9 @@ class ProjectInput:
             language=settings.language,
             languages=settings.languages,
             agent_channel=settings.agent_channel,
+            redaction=models.RedactionMode(settings.redaction.value)
+            if settings.redaction
+            else None,
         )
 
 

@@ -32,6 +32,20 @@ strawberry.enum(records.RecordSort, name="RecordSort")
 strawberry.enum(records.SortOrder, name="SortOrder")
 
 
+@strawberry.type(description="Personal data found and hidden in the call: where, never what.")
+class RedactedSpan:
+    kind: str = strawberry.field(
+        description="CARD, PHONE, EMAIL, IBAN, ACCOUNT, DOB or ID (the transcript's placeholder)."
+    )
+    start: float
+    end: float
+    channel: int
+
+    @classmethod
+    def many(cls, raw: list[dict[str, Any]]) -> list[RedactedSpan]:
+        return [cls(**span) for span in raw]
+
+
 @strawberry.type
 class Record:
     id: strawberry.ID
@@ -40,7 +54,8 @@ class Record:
     status: models.RecordStatus
     progress: int
     stage: str | None = strawberry.field(
-        description="While processing: downloading, transcribing, analyzing or indexing."
+        description="While processing: downloading, transcribing, redacting, analyzing, "
+        "indexing, metering or alerting."
     )
     error: str | None
     duration: int | None = strawberry.field(description="Seconds, rounded.")
@@ -64,6 +79,10 @@ class Record:
     warnings: list[TranscriptWarning] = strawberry.field(
         description="What to know about the transcript: speech that could not be transcribed, "
         "unsure passages, a call in a language the project does not list."
+    )
+    redactions: list[RedactedSpan] = strawberry.field(
+        description="Personal data the project's redaction replaced in the transcript (and "
+        "silenced in the audio with TEXT_AND_AUDIO)."
     )
     metadata: JSON
     created_at: datetime
@@ -119,6 +138,7 @@ class Record:
             language=record.language,
             language_probability=record.language_probability,
             warnings=TranscriptWarning.many(record.warnings),
+            redactions=RedactedSpan.many(record.redactions),
             metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,

@@ -9,11 +9,10 @@ import strawberry
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
-from aica.errors import NotFound
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON
 from aica.graphql.types.records import Record
-from aica.services import records, uploads
+from aica.services import redaction, uploads
 
 _CHUNK = 1 << 20
 CONTENT_TYPES = {
@@ -99,16 +98,30 @@ class AudioQueries:
         uploads.require_uploader(await info.context.actor())
         return True
 
-    @strawberry.field(description="Where the record's audio is stored, for streaming it.")
-    async def record_audio(self, info: Info, id: strawberry.ID) -> AudioFile:
+    @strawberry.field(
+        description="Where the record's audio is stored, for streaming it: the copy with its "
+        "personal data silenced when the project redacts audio, unless an owner or admin asks "
+        "for the original."
+    )
+    async def record_audio(
+        self, info: Info, id: strawberry.ID, original: bool | None = False
+    ) -> AudioFile:
         actor = await info.context.actor()
-        record = await records.get_record(actor, id)
-        if record.audio_key is None or record.format is None:
-            raise NotFound("The record has no audio yet")
+        record, served = await redaction.audio_to_serve(actor, id, bool(original))
+        if served.redacted:
+            stem = (record.file_name or record.id).rsplit(".", 1)[0]
+            return AudioFile(
+                id=strawberry.ID(record.id),
+                key=served.key,
+                content_type=CONTENT_TYPES["wav"],
+                size=None,
+                sha256=None,
+                file_name=f"{stem}-redacted.wav",
+            )
         return AudioFile(
             id=strawberry.ID(record.id),
-            key=record.audio_key,
-            content_type=CONTENT_TYPES.get(record.format, "application/octet-stream"),
+            key=served.key,
+            content_type=CONTENT_TYPES.get(record.format or "", "application/octet-stream"),
             size=record.size,
             sha256=record.sha256,
             file_name=record.file_name,
