@@ -683,7 +683,8 @@ def report(args: argparse.Namespace, res: Results) -> str:
                 d.kind.removeprefix("batch "),
                 "plain (one window at a time)" if int(d.kind.split()[1]) <= 1 else "batched",
                 f"{d.wall:.1f}", f"{audio / d.wall:.2f}", f"{audio / d.wall / plain:.2f}",
-                f"{wer(speech.words, d.words):.3f}", mib(d.peak_rss), f"{d.others:.2f}",
+                f"{d.cpu:.1f}", f"{wer(speech.words, d.words):.3f}", mib(d.peak_rss),
+                f"{d.others:.2f}",
             ]
             for d in res.batches
         ]  # fmt: skip
@@ -699,12 +700,13 @@ def report(args: argparse.Namespace, res: Results) -> str:
                     "wall s",
                     "audio-s per wall-s",
                     "vs (a)",
+                    "CPU s",
                     "WER",
                     "peak RSS MiB",
                     "other procs, cores",
                 ],
                 brows,
-                "llrrrrrr",
+                "llrrrrrrr",
             ),
             "",
         ]
