@@ -1,6 +1,6 @@
 """Whisper over a track's speech in batches of 30-second windows (faster-whisper's
-``BatchedInferencePipeline``): on 2 cores about 1.5x as fast as the plain,
-one-window-at-a-time decoder, and no less accurate (README, Benchmarks).
+``BatchedInferencePipeline``): fewer CPU seconds and fewer wrong words than the plain,
+one-window-at-a-time decoder, for 50-80 MiB more memory per extra window (README, Benchmarks).
 
 The plain decoder slides over the speech one window at a time, each window starting where the
 last segment ended. Here the windows are fixed up front: consecutive VAD chunks (each at most

@@ -12,7 +12,7 @@ blocking CPU work: call it in a thread.
 - More than two channels: mixed down (while decoding) and treated as mono.
 
 Each track's VAD speech is decoded in batches of 30-second windows (:mod:`aica.speech.batched`,
-``AICA_WHISPER_BATCH_SIZE``, about 1.5x as fast on 2 cores); 0 or 1 selects faster-whisper's
+``AICA_WHISPER_BATCH_SIZE``; fewer CPU seconds, more memory); 0 or 1 selects faster-whisper's
 plain decoder, which also takes over a batched window that skipped speech and a call too short
 to vote on its language.
 
