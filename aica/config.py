@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     """CPU threads per transcription; 0 lets CTranslate2 decide."""
     whisper_beam_size: int = Field(default=5, ge=1)
     """Beam width of Whisper's decoder (1 = greedy, faster, a little less accurate)."""
+    whisper_batch_size: int = Field(default=4, ge=0)
+    """30-second windows Whisper decodes at once (less CPU, more memory); 0 or 1: one at a time."""
 
     public_url: str | None = None
     """The address people reach the service at, for links in emails; default from host/port."""

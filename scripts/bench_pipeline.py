@@ -1,54 +1,51 @@
-"""Benchmark the record pipeline: faster-whisper alone vs the same file through the service.
+"""Benchmark the record pipeline: plain faster-whisper vs the same file through the service.
 
 Run from the repository root::
 
     .venv/bin/python scripts/bench_pipeline.py                  # 10 min of speech, 400 MiB
-    .venv/bin/python scripts/bench_pipeline.py --minutes 5 --threads 2 --model tiny.en
+    .venv/bin/python scripts/bench_pipeline.py --minutes 5 --threads 2 --batch-sizes 1,4
 
-One run measures, and prints as one markdown table:
+One run measures, and prints as markdown tables:
 
-(a) ``aica.speech.transcribe.Transcriber`` called in this process on ``--minutes`` of
-    espeak-ng speech (the service's settings: ``--model``, CPU int8, beam 5, ``--threads``
-    CTranslate2 threads). The model is loaded first and its load time reported on its own;
-    the row times ``transcribe()`` (decode, VAD, decoding, word timestamps): audio seconds per
-    wall second.
+(a) plain sequential faster-whisper: ``WhisperModel.transcribe`` (``--model``, CPU int8,
+    beam 5, ``--threads`` CTranslate2 threads, VAD, word timestamps, faster-whisper's other
+    defaults) on ``--minutes`` of espeak-ng speech with a known script, in a child process of
+    its own, so its peak RSS (``ru_maxrss``) is its own. The model is loaded before the
+    clock starts.
 (b) the same file through the real service: ``aica bootstrap --json`` on a fresh database
     (created on ``--admin-dsn``'s server, dropped at the end, also on errors, Ctrl-C and
     SIGTERM), then ``aica serve`` as a subprocess (in-process pipeline consumers, rate limit
-    off, ``AICA_WHISPER_CPU_THREADS`` = ``--threads``, data dir in a temp dir), a project made
+    off, ``AICA_WHISPER_CPU_THREADS`` = ``--threads``, ``AICA_WHISPER_BATCH_SIZE`` =
+    ``--batch``, by default the setting's default, data dir in a temp dir), a project made
     through ``POST /api/v1/projects``, then ``POST /api/v1/records/upload`` and
     ``GET /api/v1/records/:id`` polled until ``completed``: audio seconds per wall second from
     the first byte of the upload to the poll that sees ``completed`` (polls every 0.25 s while
-    the state is about to change, every 1 s mid-transcription). b/a is the issue's ratio (aim
-    >= 0.95). The transcript is fetched and compared word for word with (a)'s. If the server
-    loads the model at start-up (it logs "loaded Whisper model"), (b) starts once it has (up
-    to 30 s); otherwise the first (b) pays for the load, as a first job would.
+    the state is about to change, every 1 s mid-transcription); transcription, analysis and
+    indexing included. b/a is issue 11's ratio (aim >= 1.5), and the WER of (b) against the
+    script may exceed (a)'s by at most 0.01. Peak RSS of the server process (``VmHWM``, reset
+    through ``/proc/<pid>/clear_refs`` before each upload).
 (c) upload throughput: a ``--upload-mb`` MiB 16-bit PCM WAV (the speech of (a) tiled, written
     in 1 MiB chunks) streamed to ``POST /api/v1/records/upload`` by a client that streams too
     (the multipart body is a generator with a fixed boundary and a computed Content-Length),
     against a *fresh* ``aica serve`` with ``AICA_RUN_WORKERS=0``: memory the first server freed
     after (b) could otherwise hide a buffering upload, and a consumer would start decoding the
-    upload (hours of audio) the moment it is committed, inside the measured window. The upload
-    path is the same in both modes. The record is deleted afterwards
-    (``DELETE /api/v1/records/:id``).
+    upload (hours of audio) the moment it is committed, inside the measured window. The
+    record is deleted afterwards (``DELETE /api/v1/records/:id``).
+(d) aica's ``Transcriber`` alone at each of ``--batch-sizes`` (1 is the plain decoder), each
+    in a child process: what chose the default batch size, and (b)'s overhead over it.
 
 (a) and (b) run ``--rounds`` times (default 3) in pairs, in alternating order (ab, ba, ab, ...)
 against the same server, each case first waiting for a quiet machine; b/a is the median of the
-per-round paired ratios, so load that comes and goes hits both sides alike.
-
-Peak RSS is sampled every 50 ms (psutil) and taken from the kernel's high-water mark
-(``VmHWM``, reset through ``/proc/<pid>/clear_refs`` before each case): for (a) of this
-process, for (b) and (c) of the server process. "other procs" is the CPU that processes
-other than this one and the server used meanwhile (PostgreSQL included), in cores: on a
-shared machine it is what skews the wall-clock numbers, and each case first waits (up to
-``--quiet-wait`` s) for the machine to calm down. A benchmark, not a test (DESIGN.md 7).
+per-round paired ratios, so load that comes and goes hits both sides alike. "other procs" is
+the CPU that processes other than the measured ones used meanwhile (PostgreSQL included), in
+cores: on a shared machine it is what skews the wall-clock numbers, and each case first waits
+(up to ``--quiet-wait`` s) for the machine to calm down. A benchmark, not a test (DESIGN.md 7).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import json
 import os
 import platform
@@ -235,59 +232,106 @@ def wait_for_quiet(limit: float, threshold: float = 0.3, window: float = 2.0) ->
 
 
 # --------------------------------------------------------------------------------------------
-# (a) faster-whisper in this process
+# (a) and the batch sizes: faster-whisper or aica's transcriber, each in a process of its own
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass
 class Direct:
-    """One round of (a)."""
+    """One transcription in a child process (its own peak RSS, model load not timed)."""
 
-    cpu: CpuWindow
-    rss: PeakRss
+    kind: str
+    """``plain`` (faster-whisper's ``WhisperModel.transcribe``) or ``batch N`` (aica)."""
+    wall: float
+    cpu: float
+    """The child's CPU seconds during the transcription."""
+    peak_rss: int
+    """The child's ``ru_maxrss`` at the end (model, audio, decoding), bytes."""
+    load: float
     words: list[str]
-    language: str
-    first_progress: float | None
-    """Seconds from the call to the first progress callback (decode, VAD, first window)."""
+    others: float
+    """Cores other processes used meanwhile."""
 
 
-def load_transcriber(args: argparse.Namespace, data_dir: Path) -> tuple[Any, float]:
-    """(a)'s ``Transcriber`` with its model loaded, and the seconds that took."""
-    from aica.config import Settings
-    from aica.speech.transcribe import Transcriber
-
-    settings = Settings(
-        data_dir=data_dir,
-        database_url="postgres://unused",
-        whisper_model=args.model,
-        whisper_device="cpu",
-        whisper_compute_type="int8",
-        whisper_beam_size=5,
-        whisper_cpu_threads=args.threads,
-    )
-    transcriber = Transcriber(settings)
-    started = time.perf_counter()
-    transcriber.load()
-    return transcriber, time.perf_counter() - started
-
-
-def run_direct(args: argparse.Namespace, speech: Speech, transcriber: Any) -> Direct:
+def run_direct(
+    args: argparse.Namespace, speech: Speech, data_dir: Path, batch: int | None
+) -> Direct:
+    """Transcribe ``speech`` in a fresh process: plain faster-whisper when ``batch`` is None,
+    else aica's ``Transcriber`` with ``AICA_WHISPER_BATCH_SIZE=batch``."""
+    kind = "plain" if batch is None else f"batch {batch}"
     others = wait_for_quiet(args.quiet_wait)
-    log(f"(a) transcribing {speech.seconds:.0f}s in-process (others {others:.2f} cores)")
-    firsts: list[float] = []
-
-    def on_progress(fraction: float) -> None:
-        if fraction > 0 and not firsts:
-            firsts.append(time.perf_counter())
-
-    with PeakRss(os.getpid()) as rss, CpuWindow() as cpu:
-        transcript = transcriber.transcribe(speech.path, language=None, on_progress=on_progress)
-    first = firsts[0] - cpu.started if firsts else None
+    log(f"({kind}) transcribing {speech.seconds:.0f}s in a child process (others {others:.2f})")
+    command = [
+        sys.executable, __file__, "--child", "plain" if batch is None else str(batch),
+        "--model", args.model, "--threads", str(args.threads), "--child-audio", str(speech.path),
+        "--child-data-dir", str(data_dir),
+    ]  # fmt: skip
+    children = _children_cpu()
+    with CpuWindow() as window:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    children = _children_cpu() - children
+    if done.returncode != 0:
+        raise RuntimeError(f"({kind}) failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     log(
-        f"    {cpu.wall:.1f}s wall, {speech.seconds / cpu.wall:.2f} audio-s per wall-s,"
-        f" CPU {cpu.own:.1f}s"
+        f"    {result['wall']:.1f}s wall, {speech.seconds / result['wall']:.2f} audio-s per wall-s,"
+        f" peak RSS {mib(result['peak_rss'])} MiB"
     )
-    return Direct(cpu, rss, words(transcript.text), transcript.language, first)
+    busy_others = max(0.0, window.others - children / max(window.wall, 1e-9))  # less the child
+    return Direct(
+        kind, result["wall"], result["cpu"], result["peak_rss"], result["load"],
+        words(result["text"]), busy_others,
+    )  # fmt: skip
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(args: argparse.Namespace) -> int:
+    """The child of :func:`run_direct`: load, transcribe, print one JSON line."""
+    import resource
+
+    from aica.config import Settings
+    from aica.speech.whisper_models import resolve_model
+
+    started = time.perf_counter()
+    if args.child == "plain":
+        from faster_whisper import WhisperModel
+
+        path = resolve_model(args.model, args.child_data_dir)
+        model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=args.threads)
+
+        def transcribe() -> str:
+            segments, _ = model.transcribe(
+                str(args.child_audio), beam_size=5, word_timestamps=True, vad_filter=True
+            )
+            return " ".join(s.text for s in segments)  # the generator does the work
+    else:
+        from aica.speech.transcribe import Transcriber
+
+        settings = Settings(
+            data_dir=args.child_data_dir, database_url="postgres://unused",
+            whisper_model=args.model, whisper_device="cpu", whisper_compute_type="int8",
+            whisper_beam_size=5, whisper_cpu_threads=args.threads,
+            whisper_batch_size=int(args.child),
+        )  # fmt: skip
+        transcriber = Transcriber(settings)
+        transcriber.load()
+
+        def transcribe() -> str:
+            return transcriber.transcribe(args.child_audio, language=None).text
+
+    load = time.perf_counter() - started
+    cpu, started = time.process_time(), time.perf_counter()
+    text = transcribe()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak_rss": peak, "load": load, "text": text}))
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +361,7 @@ def service_env(
         AICA_WHISPER_COMPUTE_TYPE="int8",
         AICA_WHISPER_BEAM_SIZE="5",
         AICA_WHISPER_CPU_THREADS=str(args.threads),
+        AICA_WHISPER_BATCH_SIZE=str(args.batch),
         AICA_LOG_LEVEL="INFO",  # the default; also gives us the model-load line
         AICA_LOG_FORMAT="json",
     )
@@ -554,8 +599,6 @@ def mib(n: float) -> str:
 @dataclass
 class Results:
     speech: Speech
-    load_seconds: float
-    """(a)'s model load (verify + load), not part of (a)'s times."""
     ready_seconds: float
     """``aica serve`` spawn to /readyz 200."""
     model_ready: float | None
@@ -565,6 +608,7 @@ class Results:
     direct: list[Direct] = field(default_factory=list)
     service: list[ServiceRun] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
+    batches: list[Direct] = field(default_factory=list)
     upload: UploadRun | None = None
     upload_error: str | None = None
 
@@ -576,17 +620,10 @@ def spread(values: list[float], digits: int = 2) -> str:
     return f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
-def row(
-    case: str, what: str, wall: str, speed: str, cpu: str, rsses: list[PeakRss], whose: str,
-    others: float,
-) -> list[str]:  # fmt: skip
-    peak = max(r.peak for r in rsses)
-    before = rsses[0].before
-    delta = peak - before
-    return [
-        case, what, wall, speed, cpu, f"{mib(peak)} ({whose})",
-        f"{mib(before)} -> {'+' if delta >= 0 else ''}{mib(delta)}", f"{others:.2f}",
-    ]  # fmt: skip
+def wer(script: list[str], heard: list[str]) -> float:
+    import jiwer
+
+    return float(jiwer.wer(" ".join(script), " ".join(heard)))
 
 
 def report(args: argparse.Namespace, res: Results) -> str:
@@ -594,113 +631,128 @@ def report(args: argparse.Namespace, res: Results) -> str:
     import faster_whisper
 
     speech, audio = res.speech, res.speech.seconds
-    a_walls = [d.cpu.wall for d in res.direct]
+    a_walls = [d.wall for d in res.direct]
     b_walls = [s.wall for s in res.service]
     n = len(res.direct)
-    header = [
-        "case", "input", f"wall s, median (min-max) of {n}", "audio-s per wall-s / MiB/s",
-        "CPU s", "peak RSS MiB", "RSS before -> delta MiB", "other procs, cores (max)",
-    ]  # fmt: skip
+    a_wer = median(wer(speech.words, d.words) for d in res.direct)
+    b_wer = median(wer(speech.words, s.words) for s in res.service)
+    b_peak = max(s.rss.peak for s in res.service)
     rows = [
-        row(
-            "(a) faster-whisper direct (`Transcriber.transcribe`, model loaded)",
-            f"{audio:.1f} s audio", spread(a_walls), spread([audio / w for w in a_walls]),
-            spread([d.cpu.own for d in res.direct], 1), [d.rss for d in res.direct],
-            "this process", max(d.cpu.others for d in res.direct),
-        ),
-        row(
-            "(b) service: POST upload -> GET until completed", f"{audio:.1f} s audio",
+        [
+            "(a) plain faster-whisper: `WhisperModel.transcribe`, VAD, word timestamps",
+            spread(a_walls), spread([audio / w for w in a_walls]),
+            spread([d.cpu for d in res.direct], 1), f"{a_wer:.3f}",
+            f"{mib(max(d.peak_rss for d in res.direct))} (its process, model included)",
+        ],
+        [
+            f"(b) service, AICA_WHISPER_BATCH_SIZE={args.batch}: POST upload -> GET until"
+            " completed",
             spread(b_walls), spread([audio / w for w in b_walls]),
-            spread([s.cpu.server for s in res.service], 1) + " (server)",
-            [s.rss for s in res.service], "server", max(s.cpu.others for s in res.service),
-        ),
+            spread([s.cpu.server for s in res.service], 1), f"{b_wer:.3f}",
+            f"{mib(b_peak)} (server: {mib(res.service[0].rss.before)} before the upload)",
+        ],
     ]  # fmt: skip
-    c = res.upload
-    if c is not None:
-        wall = c.sent.answered - c.sent.started
-        rows.append(
-            row(
-                "(c) POST /api/v1/records/upload, streamed WAV",
-                f"{c.size / MIB:.0f} MiB",
-                f"{wall:.2f}",
-                f"{c.size / MIB / wall:.0f} MiB/s",
-                f"{c.cpu.server:.1f} (server)",
-                [c.rss],
-                "server",
-                c.cpu.others,
-            )
-        )
-    ratios = [a.cpu.wall / b.wall for a, b in zip(res.direct, res.service, strict=True)]
-    cpu_ratios = [b.cpu.server / a.cpu.own for a, b in zip(res.direct, res.service, strict=True)]
+    header = [
+        "case", f"wall s, median (min-max) of {n}", "audio-s per wall-s", "CPU s",
+        "WER vs the script", "peak RSS MiB",
+    ]  # fmt: skip
+    ratios = [a.wall / b.wall for a, b in zip(res.direct, res.service, strict=True)]
     ratio = median(ratios)
-    verdict = "met" if ratio >= 0.95 else "NOT met"
     lines = [
-        *markdown_table(header, rows),
+        *markdown_table(header, rows, "lrrrrl"),
         "",
-        f"- **b/a = {ratio:.3f}** (median of {n} paired rounds: "
-        + ", ".join(f"{r:.3f}" for r in ratios)
-        + f"; aim >= 0.95: {verdict}); b/a of the medians {median(a_walls) / median(b_walls):.3f}."
-        f" CPU-seconds a/b (server process in (b) vs this process in (a), less sensitive to other"
-        f" load): {median(cpu_ratios) ** -1:.3f}.",
+        f"- **b/a = {ratio:.2f}** audio-s per wall-s (median of {n} paired rounds: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f"; aim >= 1.5: {'met' if ratio >= 1.5 else 'NOT met'}). WER b - a ="
+        f" {b_wer - a_wer:+.3f} (aim <= +0.01: {'met' if b_wer <= a_wer + 0.01 else 'NOT met'}).",
     ]
     for i, (a, b, order) in enumerate(zip(res.direct, res.service, res.orders, strict=True)):
         t = b.timeline
         lines.append(
-            f"- round {i + 1} ({' then '.join(order)}): (a) {a.cpu.wall:.2f} s, first progress"
-            f" {_at(a.first_progress)}; (b) {b.wall:.2f} s: 201 at {t.uploaded:.2f} s,"
-            f" processing seen {_at(t.processing)}, first progress > 0 {_at(t.first_progress)},"
-            f" progress >= 90 {_at(t.transcribed)}, completed {t.completed:.2f} s ({t.polls}"
-            f" polls); CPU a {a.cpu.own:.1f} s, b {b.cpu.server:.1f} s; other procs a"
-            f" {a.cpu.others:.2f}, b {b.cpu.others:.2f} cores; model loaded before the upload:"
+            f"- round {i + 1} ({' then '.join(order)}): (a) {a.wall:.2f} s; (b) {b.wall:.2f} s:"
+            f" 201 at {t.uploaded:.2f} s, processing seen {_at(t.processing)}, first progress"
+            f" > 0 {_at(t.first_progress)}, progress >= 90 {_at(t.transcribed)}, completed"
+            f" {t.completed:.2f} s ({t.polls} polls); other procs a {a.others:.2f}, b"
+            f" {b.cpu.others:.2f} cores; model loaded before the upload:"
             f" {'yes' if b.model_loaded else 'NO'}."
         )
+    if res.batches:
+        plain = median(audio / w for w in a_walls)
+        brows = [
+            [
+                d.kind.removeprefix("batch "),
+                "plain (one window at a time)" if int(d.kind.split()[1]) <= 1 else "batched",
+                f"{d.wall:.1f}", f"{audio / d.wall:.2f}", f"{audio / d.wall / plain:.2f}",
+                f"{d.cpu:.1f}", f"{wer(speech.words, d.words):.3f}", mib(d.peak_rss),
+                f"{d.others:.2f}",
+            ]
+            for d in res.batches
+        ]  # fmt: skip
+        lines += [
+            "",
+            "(d) aica's `Transcriber` alone (language detection, VAD, gap re-decoding included),"
+            " one process per batch size, one run each:",
+            "",
+            *markdown_table(
+                [
+                    "AICA_WHISPER_BATCH_SIZE",
+                    "decoder",
+                    "wall s",
+                    "audio-s per wall-s",
+                    "vs (a)",
+                    "CPU s",
+                    "WER",
+                    "peak RSS MiB",
+                    "other procs, cores",
+                ],
+                brows,
+                "llrrrrrrr",
+            ),
+            "",
+        ]
+    c = res.upload
+    if c is not None:
+        wall = c.sent.answered - c.sent.started
+        lines += [
+            "",
+            f"- (c) POST /api/v1/records/upload, a streamed {c.size / MIB:.0f} MiB WAV: {wall:.2f}"
+            f" s, {c.size / MIB / wall:.0f} MiB/s; server peak RSS {mib(c.rss.peak)} MiB"
+            f" ({mib(c.rss.before)} before, {'+' if c.rss.peak >= c.rss.before else ''}"
+            f"{mib(c.rss.peak - c.rss.before)}); client {mib(c.client_rss.before)} ->"
+            f" +{mib(c.client_rss.peak - c.client_rss.before)} MiB. DELETE -> {c.deleted}."
+            " Fresh server with AICA_RUN_WORKERS=0 (see the script's doc).",
+        ]
+    if res.upload_error:
+        lines.append(f"- (c) FAILED: {res.upload_error.splitlines()[0][:300]}")
     preload = (
-        f"logged by the server {res.model_ready:.1f} s after spawn (warm-up at start-up, before"
-        " any job; the first (b) waited for it)"
+        f"logged {res.model_ready:.1f} s after spawn, before any job"
         if res.model_ready is not None
         else "not loaded at start-up: the first job paid for it"
     )
-    lines += [
-        f"- Model load: {res.load_seconds:.2f} s in (a) (verify + load, outside (a)'s times);"
-        f" in the server {_s(res.server_load)}, {preload}. `aica serve` spawn to /readyz 200:"
-        f" {res.ready_seconds:.1f} s.",
-        f"- Transcripts: {len(speech.words)} words spoken; (a) {len(res.direct[0].words)} words,"
-        f" (b) {len(res.service[0].words)} words; (b) vs (a) word match"
-        f" {_match(res.direct[0].words, res.service[0].words):.1%}; (a) vs the script"
-        f" {_match(speech.words, res.direct[0].words):.1%}; language {res.direct[0].language}.",
-    ]
-    if c is not None:
-        send = c.sent.body_sent - c.sent.started
-        after = c.sent.answered - c.sent.body_sent
-        lines.append(
-            f"- (c) body handed to the socket in {send:.2f} s ({c.size / MIB / send:.0f} MiB/s);"
-            f" 201 came {after:.2f} s after the last byte (probe, move into place, insert +"
-            f" enqueue). Client peak RSS {mib(c.client_rss.before)} ->"
-            f" +{mib(c.client_rss.peak - c.client_rss.before)} MiB. DELETE -> {c.deleted}."
-            " Fresh server with AICA_RUN_WORKERS=0 (see the script's doc)."
-        )
-    if res.upload_error:
-        lines.append(f"- (c) FAILED: {res.upload_error.splitlines()[0][:300]}")
+    lines.append(
+        f"- Model load (outside every time above): in (a) {median(d.load for d in res.direct):.2f}"
+        f" s; in the server {_s(res.server_load)}, {preload}. `aica serve` spawn to /readyz 200:"
+        f" {res.ready_seconds:.1f} s."
+    )
     busiest = max(
-        [d.cpu.others for d in res.direct]
+        [d.others for d in res.direct + res.batches]
         + [s.cpu.others for s in res.service]
         + ([c.cpu.others] if c else [])
     )
     if busiest > 0.2:
         lines.append(
             f"- WARNING: other processes kept up to {busiest:.2f} of {os.cpu_count()} cores busy"
-            " during a case; wall-clock numbers are skewed (paired ratios and CPU s less so)."
+            " during a case; wall-clock numbers are skewed (paired ratios less so)."
         )
     lines += [
         "",
         f"Machine: {os.cpu_count()} cores ({_cpu_name()}),"
         f" {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()},"
         f" {platform.system()} {platform.release()}; load average before the run {args.loadavg}.",
-        f"Whisper: model {args.model}, CPU int8, beam 5, {args.threads} CTranslate2 threads,"
-        f" VAD + word timestamps (the service's settings); faster-whisper"
-        f" {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}. Speech:"
-        f" espeak-ng, {audio / 60:.1f} min, mono 22.05 kHz, {speech.path.stat().st_size / MIB:.1f}"
-        " MiB WAV.",
+        f"Whisper: model {args.model}, CPU int8, beam 5, {args.threads} CTranslate2 threads;"
+        f" faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}."
+        f" Speech: espeak-ng, {audio / 60:.1f} min, {len(speech.words)} words, mono 22.05 kHz,"
+        f" {speech.path.stat().st_size / MIB:.1f} MiB WAV.",
     ]
     return "\n".join(lines)
 
@@ -711,13 +763,6 @@ def _at(value: float | None) -> str:
 
 def _s(value: float | None) -> str:
     return "n/a (no log line)" if value is None else f"{value:.2f} s"
-
-
-def _match(a: list[str], b: list[str]) -> float:
-    if not a and not b:
-        return 1.0
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return 2 * sum(m.size for m in matcher.get_matching_blocks()) / (len(a) + len(b))
 
 
 def _cpu_name() -> str:
@@ -740,6 +785,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="CTranslate2 CPU threads")
     parser.add_argument("--model", default="tiny.en", help="AICA_WHISPER_MODEL")
     parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="the service's AICA_WHISPER_BATCH_SIZE (default: its default)",
+    )
+    parser.add_argument(
+        "--batch-sizes", default="1,2,4,8",
+        help="batch sizes to time aica's transcriber at, comma-separated ('' skips)",
+    )  # fmt: skip
+    parser.add_argument(
         "--rounds", type=int, default=3, help="(a)/(b) pairs, alternating order (default 3)"
     )
     parser.add_argument(
@@ -753,7 +808,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the generated speech is kept between runs",
     )
     add_admin_dsn(parser)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # run_direct's child process
+    parser.add_argument("--child-audio", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.batch is None:
+        from aica.config import Settings
+
+        args.batch = Settings.model_fields["whisper_batch_size"].default
     if args.minutes <= 0 or args.threads < 1 or args.rounds < 1 or args.upload_mb < 0:
         parser.error("--minutes, --threads, --rounds must be positive, --upload-mb not negative")
     return args
@@ -763,6 +825,8 @@ def main(argv: list[str] | None = None) -> int:
     import asyncio
 
     args = parse_args(argv)
+    if args.child:
+        return child(args)
     args.loadavg = loadavg()
     with scratch(args.admin_dsn, prefix="aica-bench-pipeline-") as run:
         try:
@@ -770,8 +834,7 @@ def main(argv: list[str] | None = None) -> int:
             speech = build_speech(args.cache_dir, args.minutes)
             log(f"speech: {speech.path} ({speech.seconds:.1f}s, {len(speech.words)} words)")
 
-            transcriber, load_seconds = load_transcriber(args, run.work_dir / "direct")
-
+            direct_dir = run.work_dir / "direct"
             url = asyncio.run(run.create_database())
             env = service_env(args, url, run.work_dir / "data", workers=True)
             creds = bootstrap(env)
@@ -787,9 +850,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"aica serve ready in {ready:.1f}s (pid {server.pid});"
                 f" model logged at {model_ready}"
             )
-            res = Results(
-                speech, load_seconds, ready, model_ready, model_load_seconds(server.log_text())
-            )
+            res = Results(speech, ready, model_ready, model_load_seconds(server.log_text()))
             response = httpx.post(
                 f"{server.base_url}/api/v1/projects",
                 json={"name": "Bench"},
@@ -806,11 +867,13 @@ def main(argv: list[str] | None = None) -> int:
                 res.orders.append(order)
                 for case in order:
                     if case == "a":
-                        res.direct.append(run_direct(args, speech, transcriber))
+                        res.direct.append(run_direct(args, speech, direct_dir, None))
                     else:
                         res.service.append(run_service(args, speech, server, auth, project_id))
             res.server_load = model_load_seconds(server.log_text())
             stop_servers([server])
+            for size in filter(None, args.batch_sizes.split(",")):
+                res.batches.append(run_direct(args, speech, direct_dir, int(size)))
 
             if args.upload_mb:
                 big = run.work_dir / f"upload-{args.upload_mb}mib.wav"

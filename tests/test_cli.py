@@ -146,6 +146,8 @@ async def test_errors_are_one_line_without_a_traceback(cli_env: dict[str, str]) 
         ("AICA_PORT", "abc"),
         ("AICA_ALLOWED_ORIGINS", "https://x"),
         ("AICA_DATABASE_POOL_SIZE", "0"),
+        ("AICA_WHISPER_BATCH_SIZE", "-1"),
+        ("AICA_WHISPER_BATCH_SIZE", "eight"),
         ("AICA_DATABASE_URL", "not-a-url"),
         ("AICA_DATABASE_URL", "mysql://root:secret@db:3306/aica"),
     ],

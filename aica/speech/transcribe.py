@@ -11,6 +11,11 @@ blocking CPU work: call it in a thread.
   are transcribed in one language, voted over both (:mod:`aica.speech.language`).
 - More than two channels: mixed down (while decoding) and treated as mono.
 
+Each track's VAD speech is decoded in batches of 30-second windows (:mod:`aica.speech.batched`,
+``AICA_WHISPER_BATCH_SIZE``; fewer CPU seconds, more memory); 0 or 1 selects faster-whisper's
+plain decoder, which also takes over a batched window that skipped speech and a call too short
+to vote on its language.
+
 Deterministic: decoding is beam search at temperature 0 only. faster-whisper's fallback to
 random sampling made the same file come out differently run after run (issue 19), and
 seeding CTranslate2 cannot fix that: its generators are per worker thread, seeded once.
@@ -39,7 +44,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -48,11 +53,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from faster_whisper.transcribe import restore_speech_timestamps
-from faster_whisper.vad import VadOptions, get_speech_timestamps
+from faster_whisper.vad import get_speech_timestamps
 
 from aica.config import Settings
 from aica.errors import AicaError
-from aica.speech import audio, coverage
+from aica.speech import audio, batched, coverage
 from aica.speech.features import BlockFeatureExtractor
 from aica.speech.language import Detection
 from aica.speech.language import detect as detect_language
@@ -161,6 +166,7 @@ class Transcriber:
         self.compute_type = settings.whisper_compute_type
         self.cpu_threads = settings.whisper_cpu_threads
         self.beam_size = settings.whisper_beam_size
+        self.batch_size = settings.whisper_batch_size
         self.data_dir = settings.data_dir
         self._model_path: str | None = None
 
@@ -260,23 +266,46 @@ class Transcriber:
     def _decode_track(
         self, model: Any, track: _Track, language: str | None, on_end: Callable[[float], None]
     ) -> str | None:
-        """The main pass over the track's VAD speech; returns the language Whisper used."""
+        """The main pass over the track's VAD speech; returns the language Whisper used.
+
+        Batched when ``AICA_WHISPER_BATCH_SIZE`` > 1 and the language is known; the plain
+        decoder detects it itself when the call had too little speech to vote on.
+        """
         if not track.chunks:
             return None
+        if self.batch_size > 1 and language is not None:
+            pieces = batched.decode(
+                model,
+                track.speech(),
+                track.chunks,
+                language=language,
+                beam_size=self.beam_size,
+                batch_size=self.batch_size,
+                one_by_one=lambda speech: self._plain(model, speech, language)[0],
+            )
+        else:
+            plain, language = self._plain(model, track.speech(), language)
+            pieces = restore_speech_timestamps(plain, track.chunks, audio.SAMPLE_RATE)
+        for piece in pieces:
+            on_end(float(piece.end))
+            if _silent(piece):
+                continue  # judged silence; if VAD heard speech here, the gap pass retries it
+            track.keep(piece, low_confidence=piece.avg_logprob < LOG_PROB_THRESHOLD)
+        return language
+
+    def _plain(
+        self, model: Any, speech: npt.NDArray[np.float32], language: str | None
+    ) -> tuple[Iterable[Any], str]:
+        """The plain decoder's segments of ``speech`` (lazily) and the language it used."""
         pieces, info = model.transcribe(
-            track.speech(),
+            speech,
             language=language,
             beam_size=self.beam_size,
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             log_prob_threshold=LOG_PROB_THRESHOLD,
             **_DECODING,
         )
-        for piece in restore_speech_timestamps(pieces, track.chunks, audio.SAMPLE_RATE):
-            on_end(float(piece.end))
-            if _silent(piece):
-                continue  # judged silence; if VAD heard speech here, the gap pass retries it
-            track.keep(piece, low_confidence=piece.avg_logprob < LOG_PROB_THRESHOLD)
-        return str(info.language)
+        return pieces, str(info.language)
 
     def _redecode(self, model: Any, track: _Track, gap: coverage.Span, language: str) -> None:
         """Decode speech the main pass left out, with nothing that lets Whisper skip it."""
@@ -318,7 +347,7 @@ class _Track:
     chunks: list[dict[str, int]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chunks = get_speech_timestamps(self.samples, VadOptions())
+        self.chunks = get_speech_timestamps(self.samples, batched.VAD)
 
     def spans(self) -> list[coverage.Span]:
         rate = audio.SAMPLE_RATE
