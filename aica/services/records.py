@@ -85,7 +85,7 @@ async def list_records(
     key = SortKey(sort.value, order is SortOrder.desc, nullable=sort is not RecordSort.createdAt)
     if isinstance(request, CursorRequest):
         size = request.first
-        start = _position(request.after, sort, order) if request.after else None
+        start = None if request.after is None else _position(request.after, sort, order)
         items = await keyset.after(query, key, start, size + 1)
     else:
         size = request.page_size
