@@ -15,7 +15,7 @@ from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster, Message, project_channel, publish_safely
 from aica.models import Record, RecordStatus, Role
 from aica.queue import enqueue_indexing
-from aica.services import keyset
+from aica.services import keyset, record_counts
 from aica.services.access import Actor
 from aica.services.keyset import Position, SortKey
 from aica.services.pagination import (
@@ -96,7 +96,17 @@ async def list_records(
 
 
 async def count_records(actor: Actor, flt: RecordFilter, *, exact: bool) -> Total:
-    return await count(filtered(actor, flt), exact=exact)
+    """Exact from the counters when the filter is one they keep (org, project, status, dates);
+    otherwise (score bounds, an agent's own calls) a count of the rows, capped unless
+    ``exact``."""
+    query = filtered(actor, flt)  # checks the filter, as listing does
+    if actor.is_agent or flt.min_score is not None or flt.max_score is not None:
+        return await count(query, exact=exact)
+    start = flt.created_from.start if flt.created_from else None
+    end = flt.created_to.end if flt.created_to else None
+    return Total(
+        await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end), True
+    )
 
 
 def _cursor(record: Record, sort: RecordSort, order: SortOrder) -> str:
