@@ -11,15 +11,16 @@ One run:
    Ctrl-C or SIGTERM), migrates it and bootstraps one org per size (5 projects, an agent
    member), then bulk-loads each org's records with COPY (asyncpg
    ``copy_records_to_table``) and runs ``VACUUM ANALYZE``, as a long-lived database would be;
-2. times the insert cost of the list indexes: the same 100,000 rows copied into an empty
-   table with this release's indexes and into one with the three indexes before it;
+2. times the insert cost of the list indexes and counters: the same 100,000 rows copied into
+   empty tables with the three indexes before migration 0016, with its eight, and with its
+   eight and the counting trigger;
 3. starts the real service (``aica serve``, API only: ``AICA_RUN_WORKERS=0``, rate limiting
    off) and, for each filter case and each size, requests page 1, the middle page and the
-   last page (pageSize 20) through ``GET /api/v1/records`` (exact total), the GraphQL page
-   form (``page``; total counted up to 1,000) and the GraphQL cursor form (``first``/``after``,
-   the cursor taken from the page before); each cell is ``--requests`` sequential requests
-   after two warm-ups, every answer checked (status, items, REST's exact total, and the cursor
-   page equal to the page form's);
+   last page (pageSize 20) through ``GET /api/v1/records``, the GraphQL page form (``page``)
+   and the GraphQL cursor form (``first``/``after``, the cursor taken from the page before),
+   all selecting the total; each cell is ``--requests`` sequential requests
+   after two warm-ups, every answer checked (status, items, the exact total, capped at 1,000
+   for the agent in GraphQL, and every GraphQL page equal to the REST page);
 4. prints EXPLAIN ANALYZE of what costs most at the largest size (the exact count and the
    deepest offset) and the tables: p50 and p95 latency (ms) per size and their ratio.
 
@@ -54,6 +55,8 @@ from _bench_common import (
     wait_ready,
     with_root_on_path,
 )
+
+from aica.search.base import COUNTED
 
 PAGE_SIZE = 20
 PROJECTS = 5
@@ -206,33 +209,41 @@ async def load(url: str, sizes: list[int], seed: int) -> tuple[list[Org], dict[s
         started = time.perf_counter()
         await con.execute("VACUUM ANALYZE records")
         timings["VACUUM ANALYZE"] = time.perf_counter() - started
-        timings.update(await index_cost(con, made[0][1], made[0][4], now, seed))
+        timings.update(await index_cost(con, made[0][4], now, seed))
     finally:
         await con.close()
     return orgs, timings
 
 
-async def index_cost(
-    con: Any, org_id: str, projects: list[str], now: datetime, seed: int
-) -> dict[str, float]:
-    """COPY the same rows into a table with this release's indexes and one with the old."""
-    rows = list(fake_rows(org_id, projects, INDEX_PROBE_ROWS, now, seed - 1))
-    await con.execute("CREATE TABLE bench_new (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES)")
+async def index_cost(con: Any, projects: list[str], now: datetime, seed: int) -> dict[str, float]:
+    """COPY the same rows into tables with the old indexes, the new ones, and the new ones
+    with the counting triggers (rows of an org of their own, so no real org's counts move)."""
+    rows = list(fake_rows("org_probe", projects, INDEX_PROBE_ROWS, now, seed - 1))
     await con.execute(
         "CREATE TABLE bench_old (LIKE records INCLUDING DEFAULTS); "
-        "ALTER TABLE bench_old ADD PRIMARY KEY (id), "
-        "ADD UNIQUE (org_id, source, external_id); "
+        "ALTER TABLE bench_old ADD PRIMARY KEY (id), ADD UNIQUE (org_id, source, external_id); "
         + "".join(f"CREATE INDEX ON bench_old ({', '.join(cols)}); " for cols in OLD_INDEXES)
+        + "CREATE TABLE bench_new (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES); "
+        "CREATE TABLE bench_counted (LIKE records INCLUDING DEFAULTS INCLUDING INDEXES); "
+        "CREATE TRIGGER bench_counted AFTER INSERT ON bench_counted REFERENCING NEW TABLE AS "
+        "new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_records()"
     )
     out = {}
     try:
-        for table, label in (("bench_old", "old"), ("bench_new", "new")):
+        for table, label in (
+            ("bench_old", "the 3 indexes before 0016"),
+            ("bench_new", "the 8 indexes of 0016"),
+            ("bench_counted", "the 8 indexes and the counters"),
+        ):
             started = time.perf_counter()
             for chunk in _chunks(iter(rows), CHUNK):
                 await con.copy_records_to_table(table, records=chunk, columns=COLUMNS)
-            out[f"COPY {INDEX_PROBE_ROWS:,} rows, {label} indexes"] = time.perf_counter() - started
+            out[f"COPY {INDEX_PROBE_ROWS:,} rows, {label}"] = time.perf_counter() - started
     finally:
-        await con.execute("DROP TABLE bench_new; DROP TABLE bench_old")
+        await con.execute(
+            "DROP TABLE bench_old, bench_new, bench_counted; "
+            "DELETE FROM record_counts WHERE org_id = 'org_probe'"
+        )
     return out
 
 
@@ -333,7 +344,8 @@ def measure(
             _expect(not body.get("errors"), f"errors {body.get('errors')}")
             got = body["data"]["records"]
             _expect([i["id"] for i in got["items"]] == rest_ids, "not the REST page's items")
-            _expect(got["total"] == min(total, 1000) and got["totalIsExact"] == (total <= 1000),
+            counted = min(total, COUNTED) if case.as_agent else total  # no counters for agents
+            _expect(got["total"] == counted and got["totalIsExact"] == (counted == total),
                     f"total {got['total']} {got['totalIsExact']}")  # fmt: skip
 
         variables: dict[str, Any] = dict(case.params)
@@ -362,7 +374,12 @@ async def explain(url: str, org: Org) -> list[str]:
 
     deepest = org.size - PAGE_SIZE
     statements = {
-        "exact total (REST), no filter": "SELECT count(*) FROM records WHERE org_id = $1",
+        "exact total from the counters, no filter": (
+            "SELECT coalesce(sum(n), 0) FROM record_counts WHERE org_id = $1"
+        ),
+        "exact total by counting rows, no filter (what the counters save)": (
+            "SELECT count(*) FROM records WHERE org_id = $1"
+        ),
         f"deepest offset ({deepest:,}), ids only": (
             "SELECT id FROM records WHERE org_id = $1 ORDER BY created_at DESC, id DESC "
             f"OFFSET {deepest} LIMIT {PAGE_SIZE + 1}"

@@ -119,6 +119,26 @@ async def test_walking_by_cursor_lists_every_record_once_in_the_page_forms_order
     assert len(walked) == len(set(walked)) == 14
 
 
+@pytest.mark.parametrize(("sort", "order"), SORTS)
+@pytest.mark.parametrize("size", [1, 3, 4])
+async def test_page_form_pages_from_either_end_partition_the_list(
+    client: httpx.AsyncClient, tenant: Tenant, tied: Project, sort: str, order: str, size: int
+) -> None:
+    """Pages past the middle are read from the far end: the same items as reading on."""
+    records = await Record.filter(org_id=tenant.org_id)
+    pages = []
+    for page in range(1, 14 // size + 3):
+        body = await gql(
+            client, WALK, {"sort": sort, "order": order, "page": page, "pageSize": size},
+            tenant.headers,
+        )  # fmt: skip
+        pages.append([item["id"] for item in body["data"]["records"]["items"]])
+        assert body["data"]["records"]["pageInfo"]["hasNextPage"] is (page * size < 14)
+
+    assert [i for page in pages for i in page] == expected(records, sort, order)
+    assert pages[-1] == []
+
+
 @pytest.mark.parametrize(
     "flt",
     [

@@ -2,7 +2,8 @@
 
 Both forms read an index in order instead of sorting the whole list: a keyset page starts
 right after the last item seen (the cursor), however deep; an offset page skips ids on an
-index-only scan and then reads only its own rows. "Nulls last" both ways is not one order an
+index-only scan (from the nearer end when the total is known) and then reads only its own
+rows. "Nulls last" both ways is not one order an
 index can be read in either direction, so a nullable key is read as two runs: the rows that
 have it, then those that do not (by id).
 """
@@ -76,17 +77,36 @@ async def after(query: QuerySet[M], key: SortKey, position: Position | None, lim
     return items
 
 
-async def at_offset(query: QuerySet[M], key: SortKey, offset: int, limit: int) -> list[M]:
-    """Up to ``limit`` items from ``offset`` on (the page form)."""
-    head = _run(query, key, with_key=True)
-    items = await _slice(head, offset, limit)
-    if key.nullable and len(items) < limit:
-        if items or not offset:
-            keyed = offset + len(items)
-        else:  # the page starts inside the rows without the key: how many rows have it?
-            keyed = await head.count()
-        tail = _run(query, key, with_key=False)
-        items += await _slice(tail, max(0, offset - keyed), limit - len(items))
+async def at_offset(
+    query: QuerySet[M], key: SortKey, offset: int, limit: int, total: int | None = None
+) -> list[M]:
+    """Up to ``limit`` items from ``offset`` on (the page form). Given the list's ``total``,
+    a page in the second half is read from the other end: the last page costs what the
+    first does, and no page more than the middle one."""
+    if total is None or offset <= total // 2:
+        return await _across(_runs(query, key), offset, limit)
+    end = min(offset + limit, total)
+    if end <= offset:
+        return []
+    back = SortKey(key.field, not key.descending, key.nullable)
+    return (await _across(_runs(query, back)[::-1], total - end, end - offset))[::-1]
+
+
+def _runs(query: QuerySet[M], key: SortKey) -> list[QuerySet[M]]:
+    keyed = _run(query, key, with_key=True)
+    return [keyed, _run(query, key, with_key=False)] if key.nullable else [keyed]
+
+
+async def _across(runs: list[QuerySet[M]], offset: int, limit: int) -> list[M]:
+    """The runs one after the other, as one list."""
+    items: list[M] = []
+    for run in runs:
+        got = await _slice(run, offset, limit - len(items))
+        items += got
+        if len(items) >= limit:
+            break
+        # The next run starts the page, or the page starts somewhere inside it.
+        offset = 0 if got or not offset else offset - await run.count()
     return items
 
 

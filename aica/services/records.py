@@ -89,24 +89,29 @@ async def list_records(
         items = await keyset.after(query, key, start, size + 1)
     else:
         size = request.page_size
-        items = await keyset.at_offset(query, key, request.offset, size + 1)
+        # Past page 1, read from the nearer end when the counters tell the total.
+        total = await _from_counters(actor, flt) if request.offset else None
+        items = await keyset.at_offset(query, key, request.offset, size + 1, total)
     page = items[:size]
     end = _cursor(page[-1], sort, order) if page else None
     return Slice(page, has_next=len(items) > size, end_cursor=end)
 
 
 async def count_records(actor: Actor, flt: RecordFilter, *, exact: bool) -> Total:
-    """Exact from the counters when the filter is one they keep (org, project, status, dates);
-    otherwise (score bounds, an agent's own calls) a count of the rows, capped unless
-    ``exact``."""
+    """Exact from the counters when they keep the filter; otherwise (score bounds, an agent's
+    own calls) a count of the rows, capped unless ``exact``."""
     query = filtered(actor, flt)  # checks the filter, as listing does
+    counted = await _from_counters(actor, flt)
+    return Total(counted, True) if counted is not None else await count(query, exact=exact)
+
+
+async def _from_counters(actor: Actor, flt: RecordFilter) -> int | None:
+    """The exact total when the counters keep this filter (org, project, status, dates)."""
     if actor.is_agent or flt.min_score is not None or flt.max_score is not None:
-        return await count(query, exact=exact)
+        return None
     start = flt.created_from.start if flt.created_from else None
     end = flt.created_to.end if flt.created_to else None
-    return Total(
-        await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end), True
-    )
+    return await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end)
 
 
 def _cursor(record: Record, sort: RecordSort, order: SortOrder) -> str:
