@@ -22,7 +22,8 @@ One run:
    after two warm-ups, every answer checked (status, items, the exact total, capped at 1,000
    for the agent in GraphQL, and every GraphQL page equal to the REST page);
 4. prints EXPLAIN ANALYZE of what costs most at the largest size (totals by counters and by
-   counting rows, the middle page's offset, an agent's count and middle page) and the tables: p50 and p95 latency (ms) per size and their ratio.
+   counting rows, the middle page's offset, an agent's count and middle page) and the
+   tables: p50 and p95 latency (ms) per size and their ratio.
 
 A benchmark, not a test (DESIGN.md section 7): its ratios are measured in one run.
 """
