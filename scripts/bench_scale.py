@@ -465,12 +465,13 @@ def main() -> None:
         orgs, timings = asyncio.run(load(url, sizes, args.seed))
         profile = asyncio.run(explain(url, orgs[-1]))
         server = start_service(run, url)
-        results: dict[int, dict[str, dict[tuple[str, str], Cell]]] = {}
+        results: dict[int, dict[str, dict[tuple[str, str], Cell]]]
         started = time.perf_counter()
         with httpx.Client(base_url=server.base_url, timeout=120) as client:
-            for org in orgs:
-                results[org.size] = {}
-                for case in cases(org):
+            results = {org.size: {} for org in orgs}
+            for i in range(len(cases(orgs[0]))):  # sizes side by side: the machine drifts
+                for org in orgs:
+                    case = cases(org)[i]
                     log(f"{org.size:,}: {case.label}")
                     results[org.size][case.label] = measure(client, org, case, args.requests)
         measured = time.perf_counter() - started
