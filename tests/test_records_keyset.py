@@ -222,6 +222,8 @@ CREATED = ["created_at", "desc"]
         ("createdAt", forged([*CREATED, "2026-02-01T12:00:00+00:00", 7])),
         ("qualityScore", forged(["quality_score", "desc", "high", "rec_x"])),
         ("qualityScore", forged(["quality_score", "desc", True, "rec_x"])),
+        ("qualityScore", forged(["quality_score", "desc", 10**400, "rec_x"])),
+        ("createdAt", forged([*CREATED, "2026-02-01T12:00:00+00:00", "rec_" + "x" * 5000])),
     ],
 )
 async def test_a_garbled_cursor_is_bad_user_input(

@@ -3,9 +3,8 @@
 Both forms read an index in order instead of sorting the whole list: a keyset page starts
 right after the last item seen (the cursor), however deep; an offset page skips ids on an
 index-only scan (from the nearer end when the total is known) and then reads only its own
-rows. "Nulls last" both ways is not one order an
-index can be read in either direction, so a nullable key is read as two runs: the rows that
-have it, then those that do not (by id).
+rows. "Nulls last" both ways is not one order an index can be read in either direction, so
+a nullable key is read as two runs: the rows that have it, then those that do not (by id).
 """
 
 from __future__ import annotations

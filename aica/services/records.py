@@ -33,6 +33,10 @@ from aica.storage import Storage
 M = TypeVar("M", bound=Model)
 
 
+_ID_LENGTH = 32
+"""Record ids are at most this long (``id_field``)."""
+
+
 class RecordSort(StrEnum):
     createdAt = "created_at"
     duration = "duration"
@@ -132,11 +136,13 @@ def _position(cursor: str, sort: RecordSort, order: SortOrder) -> Position:
             value = datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError("no time zone")
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ValueError("not a number")
-    except (TypeError, ValueError):
+        elif value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("not a number")
+            value = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise BadInput("after is not a cursor this list gave", field="after") from None
-    if not isinstance(record_id, str):
+    if not isinstance(record_id, str) or len(record_id) > _ID_LENGTH:
         raise BadInput("after is not a cursor this list gave", field="after")
     return Position(value, record_id)
 
