@@ -67,12 +67,12 @@ async def after(query: QuerySet[M], key: SortKey, position: Position | None, lim
         head = _run(query, key, with_key=True)
         if position is not None:
             head = head.filter(_past(key, position))
-        items = list(await head.limit(limit))
+        items = await _slice(head, 0, limit, keyless=False)
     if key.nullable and len(items) < limit:
         tail = _run(query, key, with_key=False)
         if position is not None and position.value is None:
             tail = tail.filter(**{f"id__{key._beyond}": position.id})
-        items += await tail.limit(limit - len(items))
+        items += await _slice(tail, 0, limit - len(items), keyless=True)
     return items
 
 
@@ -91,16 +91,17 @@ async def at_offset(
     return (await _across(_runs(query, back)[::-1], total - end, end - offset))[::-1]
 
 
-def _runs(query: QuerySet[M], key: SortKey) -> list[QuerySet[M]]:
-    keyed = _run(query, key, with_key=True)
-    return [keyed, _run(query, key, with_key=False)] if key.nullable else [keyed]
+def _runs(query: QuerySet[M], key: SortKey) -> list[tuple[QuerySet[M], bool]]:
+    """The list's runs in order, each with whether it is the rows without the key."""
+    keyed = (_run(query, key, with_key=True), False)
+    return [keyed, (_run(query, key, with_key=False), True)] if key.nullable else [keyed]
 
 
-async def _across(runs: list[QuerySet[M]], offset: int, limit: int) -> list[M]:
+async def _across(runs: list[tuple[QuerySet[M], bool]], offset: int, limit: int) -> list[M]:
     """The runs one after the other, as one list."""
     items: list[M] = []
-    for run in runs:
-        got = await _slice(run, offset, limit - len(items))
+    for run, keyless in runs:
+        got = await _slice(run, offset, limit - len(items), keyless=keyless)
         items += got
         if len(items) >= limit:
             break
@@ -109,10 +110,12 @@ async def _across(runs: list[QuerySet[M]], offset: int, limit: int) -> list[M]:
     return items
 
 
-async def _slice(query: QuerySet[M], offset: int, limit: int) -> list[M]:
-    """Past the first page, skip over ids alone (an index-only scan where the index covers
-    the filter and order), then load just the page's rows."""
-    if not offset:
+async def _slice(query: QuerySet[M], offset: int, limit: int, *, keyless: bool) -> list[M]:
+    """Deep pages and rows without the key: find the ids alone first (an index-only scan where
+    the index covers the filter and order, so skipping is cheap and a small org's keyless rows
+    are sorted from the index rather than looked for along the primary key), then load just
+    those rows. Otherwise the page in one query."""
+    if not offset and not keyless:
         return list(await query.limit(limit))
     ids = list(await query.offset(offset).limit(limit).values_list("id", flat=True))
     if not ids:
