@@ -187,8 +187,8 @@ class RecordPage:
 
     # Counted only when asked for, and once for both fields.
     @strawberry.field(
-        description="Matching records: exact with `exactTotal`, otherwise counted exactly up "
-        "to 1,000 (see totalIsExact)."
+        description="Matching records: exact when filtered by no more than project, status "
+        "and dates, or with `exactTotal`; otherwise counted exactly up to 1,000."
     )
     async def total(self) -> int:
         return (await self.counted()).count
