@@ -97,3 +97,15 @@ def test_every_stored_rest_operation_at_its_largest_page_is_well_within_the_limi
         document = parse(path.read_text() + "\n" + shared)
         cost = operation_cost(schema, document, None, {"pageSize": MAX_PAGE_SIZE})
         assert cost <= Settings().max_query_cost // 4, (path.name, cost)
+
+
+def test_a_cursor_page_costs_its_first_items_as_a_page_costs_its_page_size() -> None:
+    schema = build_schema()._schema
+
+    def cost(arguments: str, variables: dict[str, Any] | None = None) -> int:
+        query = f"query Q($n: Int) {{ records({arguments}) {{ items {{ id project {{ id }} }} }} }}"
+        return operation_cost(schema, parse(query), None, variables or {})
+
+    assert cost("first: 100") == cost("pageSize: 100") == cost("first: $n", {"n": 100})
+    assert cost("first: 5") == cost("pageSize: 5") < cost("first: 100")
+    assert cost("first: $n", {"n": None}) == cost("pageSize: 20")

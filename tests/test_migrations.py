@@ -84,9 +84,11 @@ async def test_a_released_database_with_data_upgrades_and_keeps_its_rows(
         )
         project = await connection.fetchrow("SELECT languages FROM projects WHERE id = 'proj_old'")
         member = await connection.fetchrow("SELECT pending FROM memberships WHERE id = 'mem_old'")
+        counted = await connection.fetch("SELECT status, n FROM record_counts")
     finally:
         await connection.close()
     assert record is not None and record["status"] == "completed"
     assert (record["stages_done"], record["warnings"]) == ("[]", "[]")
     assert project is not None and project["languages"] == "[]"
     assert member is not None and member["pending"] is False
+    assert [tuple(row) for row in counted] == [("completed", 1)], "existing records are counted"

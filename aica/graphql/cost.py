@@ -1,11 +1,12 @@
 """What an operation may ask the server to do: each field weighted by the lists above it.
 
 Every field costs 1 per time it is resolved. A field with a ``pageSize`` argument hands that
-size (from a literal, a variable or the argument's default) to the list of the page it returns;
-any other list counts as :data:`LIST_ITEMS`. Introspection costs one per field (its size is the
-schema's, not the data's). 30 aliases of ``analyses(pageSize: 100) { items { review { disputes }
-reviewHistory annotations } }`` cost over 150,000 and are refused with QUERY_TOO_COMPLEX before
-anything runs; the REST routes' stored operations cost a few thousand at their largest page.
+size (its ``first`` when given; from a literal, a variable or the argument's default) to the
+list of the page it returns; any other list counts as :data:`LIST_ITEMS`. Introspection costs
+one per field (its size is the schema's, not the data's). 30 aliases of ``analyses(pageSize:
+100) { items { review { disputes } reviewHistory annotations } }`` cost over 150,000 and are
+refused with QUERY_TOO_COMPLEX before anything runs; the REST routes' stored operations cost a
+few thousand at their largest page.
 """
 
 from __future__ import annotations
@@ -116,15 +117,20 @@ class _Cost:
     def _page_size(self, node: FieldNode, field: GraphQLField) -> int | None:
         if "pageSize" not in field.args:
             return None
-        size: Any = None
-        for argument in node.arguments or ():
-            if argument.name.value != "pageSize":
-                continue
-            if isinstance(argument.value, IntValueNode):
-                size = int(argument.value.value)
-            elif isinstance(argument.value, VariableNode):
-                size = self.variables.get(argument.value.name.value)
+        size = self._argument(node, "first") if "first" in field.args else None
+        if not isinstance(size, int):
+            size = self._argument(node, "pageSize")
         if not isinstance(size, int):
             default = field.args["pageSize"].default_value
             size = default if isinstance(default, int) else DEFAULT_PAGE_SIZE
         return max(1, min(int(size), MAX_PAGE_SIZE))
+
+    def _argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            if isinstance(argument.value, IntValueNode):
+                return int(argument.value.value)
+            if isinstance(argument.value, VariableNode):
+                return self.variables.get(argument.value.name.value)
+        return None

@@ -110,8 +110,15 @@ class Record(Model):
     class Meta:
         table = "records"
         unique_together = (("org", "source", "external_id"),)
+        # Every filter and sort the list offers reads one of these in order (ending in id,
+        # the tiebreaker, so that cursors and offsets need no sort): docs/architecture.md.
         indexes = (
-            ("org_id", "created_at"),
-            ("org_id", "project_id", "created_at"),
-            ("org_id", "status", "created_at"),
+            ("org_id", "created_at", "id"),
+            ("org_id", "project_id", "created_at", "id"),
+            ("org_id", "status", "created_at", "id"),
+            ("org_id", "agent_name", "created_at", "id"),
+            ("org_id", "agent_external_id", "created_at", "id"),
+            ("org_id", "quality_score", "id"),
+            ("org_id", "project_id", "quality_score", "id"),
+            ("org_id", "duration", "id"),
         )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -15,12 +15,26 @@ from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster, Message, project_channel, publish_safely
 from aica.models import Record, RecordStatus, Role
 from aica.queue import enqueue_indexing
+from aica.services import keyset, record_counts
 from aica.services.access import Actor
-from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.keyset import Position, SortKey
+from aica.services.pagination import (
+    CursorRequest,
+    PageRequest,
+    Slice,
+    Total,
+    count,
+    decode_cursor,
+    encode_cursor,
+)
 from aica.services.timerange import DateBound, check_range
 from aica.storage import Storage
 
 M = TypeVar("M", bound=Model)
+
+
+_ID_LENGTH = 32
+"""Record ids are at most this long (``id_field``)."""
 
 
 class RecordSort(StrEnum):
@@ -51,13 +65,7 @@ def visible_records(actor: Actor) -> QuerySet[Record]:
     return query
 
 
-async def list_records(
-    actor: Actor,
-    flt: RecordFilter,
-    request: PageRequest,
-    sort: RecordSort = RecordSort.createdAt,
-    order: SortOrder = SortOrder.desc,
-) -> Page[Record]:
+def filtered(actor: Actor, flt: RecordFilter) -> QuerySet[Record]:
     query = within(
         visible_records(actor), flt.created_from, flt.created_to, flt.min_score, flt.max_score
     )
@@ -65,14 +73,78 @@ async def list_records(
         query = query.filter(project_id=flt.project_id)
     if flt.status is not None:
         query = query.filter(status=flt.status)
-    key = sort.value
-    if order is SortOrder.desc and sort is not RecordSort.createdAt:
-        # Unscored records sort last either way (PostgreSQL puts NULLs first on DESC).
-        query = query.annotate(sort_key=Coalesce(sort.value, -1))
-        key = "sort_key"
-    prefix = "-" if order is SortOrder.desc else ""
-    query = query.order_by(f"{prefix}{key}", f"{prefix}id")
-    return await paginate(query, request)
+    return query
+
+
+async def list_records(
+    actor: Actor,
+    flt: RecordFilter,
+    request: PageRequest | CursorRequest,
+    sort: RecordSort = RecordSort.createdAt,
+    order: SortOrder = SortOrder.desc,
+) -> Slice[Record]:
+    """Records without a duration or score sort last either way; ties go by id. The page
+    form and the cursor form list the same order."""
+    query = filtered(actor, flt)
+    key = SortKey(sort.value, order is SortOrder.desc, nullable=sort is not RecordSort.createdAt)
+    if isinstance(request, CursorRequest):
+        size = request.first
+        start = None if request.after is None else _position(request.after, sort, order)
+        items = await keyset.after(query, key, start, size + 1)
+    else:
+        size = request.page_size
+        # Past page 1, read from the nearer end when the counters tell the total.
+        total = await _from_counters(actor, flt) if request.offset else None
+        items = await keyset.at_offset(query, key, request.offset, size + 1, total)
+    page = items[:size]
+    end = _cursor(page[-1], sort, order) if page else None
+    return Slice(page, has_next=len(items) > size, end_cursor=end)
+
+
+async def count_records(actor: Actor, flt: RecordFilter, *, exact: bool) -> Total:
+    """Exact from the counters when they keep the filter; otherwise (score bounds, an agent's
+    own calls) a count of the rows, capped unless ``exact``."""
+    query = filtered(actor, flt)  # checks the filter, as listing does
+    counted = await _from_counters(actor, flt)
+    return Total(counted, True) if counted is not None else await count(query, exact=exact)
+
+
+async def _from_counters(actor: Actor, flt: RecordFilter) -> int | None:
+    """The exact total when the counters keep this filter (org, project, status, dates)."""
+    if actor.is_agent or flt.min_score is not None or flt.max_score is not None:
+        return None
+    start = flt.created_from.start if flt.created_from else None
+    end = flt.created_to.end if flt.created_to else None
+    return await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end)
+
+
+def _cursor(record: Record, sort: RecordSort, order: SortOrder) -> str:
+    value = getattr(record, sort.value)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return encode_cursor([sort.value, order.value, value, record.id])
+
+
+def _position(cursor: str, sort: RecordSort, order: SortOrder) -> Position:
+    """The cursor's place in this list; one made for another sort or order is refused."""
+    parts = decode_cursor(cursor)
+    if len(parts) != 4 or parts[:2] != [sort.value, order.value]:
+        raise BadInput("after is a cursor of another sort or order", field="after")
+    value, record_id = parts[2], parts[3]
+    try:
+        if sort is RecordSort.createdAt:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("no time zone")
+        elif value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("not a number")
+            value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput("after is not a cursor this list gave", field="after") from None
+    if not isinstance(record_id, str) or len(record_id) > _ID_LENGTH:
+        raise BadInput("after is not a cursor this list gave", field="after")
+    return Position(value, record_id)
 
 
 async def get_record(actor: Actor, record_id: str) -> Record:

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import strawberry
 
 from aica import models
+from aica.errors import BadInput
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
-from aica.graphql.types.pages import Paginated
 from aica.graphql.types.transcripts import TranscriptWarning
 from aica.services import records
-from aica.services.pagination import PageRequest
+from aica.services.pagination import CursorRequest, PageRequest, Total
+from aica.services.records import RecordSort, SortOrder
 
 if TYPE_CHECKING:
     from aica.graphql.types.analyses import Analysis
@@ -28,8 +29,8 @@ T = TypeVar("T")
 
 strawberry.enum(models.RecordStatus, name="RecordStatus")
 strawberry.enum(models.RecordSource, name="RecordSource")
-strawberry.enum(records.RecordSort, name="RecordSort")
-strawberry.enum(records.SortOrder, name="SortOrder")
+strawberry.enum(RecordSort, name="RecordSort")
+strawberry.enum(SortOrder, name="SortOrder")
 
 
 @strawberry.type(description="Personal data found and hidden in the call: where, never what.")
@@ -189,8 +190,53 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 @strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null when this page is empty."
+    )
+
+
+@strawberry.type(name="RecordPaginated")
+class RecordPage:
+    items: list[Record]
+    page: int = strawberry.field(description="The `page` argument (1 when paging by cursor).")
+    page_size: int = strawberry.field(description="Items asked for: `pageSize`, or `first`.")
+    page_info: PageInfo
+    counted: strawberry.Private[Callable[[], Awaitable[Total]]]
+
+    # Counted only when asked for, and once for both fields.
+    @strawberry.field(
+        description="Matching records: exact when filtered by no more than project, status "
+        "and dates, or with `exactTotal`; otherwise counted exactly up to 1,000."
+    )
+    async def total(self) -> int:
+        return (await self.counted()).count
+
+    @strawberry.field(description="False when there are more than 1,000 (total then says 1,000).")
+    async def total_is_exact(self) -> bool:
+        return (await self.counted()).exact
+
+
+def _once(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    task: asyncio.Future[T] | None = None
+
+    def get() -> Awaitable[T]:
+        nonlocal task
+        if task is None:
+            task = asyncio.ensure_future(make())
+        return task
+
+    return get
+
+
+@strawberry.type
 class RecordQueries:
-    @strawberry.field(description="Records of the selected org; agents see only their own.")
+    @strawberry.field(
+        description="Records of the selected org; agents see only their own. Page by `page` "
+        "and `pageSize`, or by cursor: `first`, then `after` the previous page's "
+        "`pageInfo.endCursor` (as fast on the last page as on the first)."
+    )
     async def records(
         self,
         info: Info,
@@ -200,11 +246,16 @@ class RecordQueries:
         to: DateFilter | None = None,
         min_score: float | None = None,
         max_score: float | None = None,
-        sort: records.RecordSort = records.RecordSort.createdAt,
-        order: records.SortOrder = records.SortOrder.desc,
+        sort: RecordSort = RecordSort.createdAt,
+        order: SortOrder = SortOrder.desc,
         page: int = 1,
         page_size: int = 20,
-    ) -> Paginated[Record]:
+        first: int | None = None,
+        after: str | None = None,
+        exact_total: Annotated[
+            bool, strawberry.argument(description="Count every match for `total`.")
+        ] = False,
+    ) -> RecordPage:
         actor = await info.context.actor()
         flt = records.RecordFilter(
             project_id=project_id,
@@ -214,16 +265,17 @@ class RecordQueries:
             min_score=min_score,
             max_score=max_score,
         )
-        result = await records.list_records(
-            actor,
-            flt,
-            PageRequest(page, page_size),
-            records.RecordSort(sort),
-            records.SortOrder(order),
+        request = _page_request(page, page_size, first, after)
+        result = await records.list_records(actor, flt, request, RecordSort(sort), SortOrder(order))
+        items = [Record.from_model(r, mask_phone=True) for r in result.items]
+        await prefetch(info, items)
+        return RecordPage(
+            items=items,
+            page=page,
+            page_size=request.first if isinstance(request, CursorRequest) else page_size,
+            page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor),
+            counted=_once(partial(records.count_records, actor, flt, exact=exact_total)),
         )
-        listed = Paginated.of(result, lambda r: Record.from_model(r, mask_phone=True))
-        await prefetch(info, listed.items)
-        return listed
 
     @strawberry.field
     async def record(self, info: Info, id: strawberry.ID) -> Record:
@@ -239,3 +291,13 @@ class RecordMutations:
         actor = await info.context.actor()
         record = await records.delete_record(actor, id, info.context.runtime.storage)
         return Record.from_model(record, mask_phone=False)
+
+
+def _page_request(
+    page: int, page_size: int, first: int | None, after: str | None
+) -> PageRequest | CursorRequest:
+    if first is None and after is None:
+        return PageRequest(page, page_size)
+    if page != 1:
+        raise BadInput("page cannot be combined with first/after", field="page")
+    return CursorRequest(page_size if first is None else first, after)
