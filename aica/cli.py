@@ -385,14 +385,27 @@ def user_set_password(
 @models_app.command("install")
 def models_install(
     model: Annotated[
-        str, typer.Argument(help="tiny.en, base, a faster-whisper size name, or a model directory")
+        str,
+        typer.Argument(
+            help="tiny.en, base, a faster-whisper size name, a model directory, or speakers"
+        ),
     ],
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="speakers: the resemblyzer 0.1.4 wheel or its pretrained.pt"),
+    ] = None,
 ) -> None:
-    """Prepare a Whisper model under AICA_DATA_DIR so this server needs no internet for it."""
+    """Prepare a Whisper model (or the speakers model for mono calls) under AICA_DATA_DIR so
+    this server needs no internet for it."""
+    from aica.speech import speaker_model
     from aica.speech.model_install import install
 
     settings = Settings()
     try:
+        if model.strip() == "speakers":
+            path = speaker_model.install(settings.data_dir, source)
+            typer.echo(f"speakers is ready in {path}")
+            return
         directory = install(model, settings.data_dir)
     except AicaError as exc:
         raise _fail(exc.message) from None

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     """CPU threads per transcription; 0 lets CTranslate2 decide."""
     whisper_beam_size: int = Field(default=5, ge=1)
     """Beam width of Whisper's decoder (1 = greedy, faster, a little less accurate)."""
+    speaker_separation: bool = True
+    """Tell agent and customer apart by voice in mono calls (needs the speakers model)."""
 
     public_url: str | None = None
     """The address people reach the service at, for links in emails; default from host/port."""

@@ -29,7 +29,7 @@ from aica.config import Settings
 from aica.models import Analysis, Project, Record, RecordStatus, Role, Stage, UsageKind
 from aica.queue import enqueue_indexing
 from aica.runtime import Runtime
-from aica.services import alerts, analyses, billing, outbox, recordings, transcripts
+from aica.services import alerts, analyses, billing, outbox, recordings, speakers, transcripts
 from aica.services.access import Actor
 from aica.services.records import announce
 from aica.services.timerange import utc_iso
@@ -162,6 +162,19 @@ async def transcribe(run: StageRun) -> None:
         await transcripts.save_transcript(run.record, spoken)
 
 
+async def separate(run: StageRun) -> None:
+    """Mono calls: agent and customer told apart by voice (stereo: noted as by channel)."""
+    path = run.runtime.storage.path(run.record.audio_key or "")
+    settings = run.runtime.settings
+    if run.speech is None:
+        found = await speakers.separate(run.record, run.profile_key, settings, path)
+    else:
+        async with run.speech.slots:
+            found = await speakers.separate(run.record, run.profile_key, settings, path)
+    async with run.finishing():
+        await speakers.save_separation(run.record, *found)
+
+
 async def analyze(run: StageRun) -> None:
     profile, result = await analyses.score_record(run.record, run.profile_key)
     async with run.finishing():
@@ -205,7 +218,8 @@ async def index(run: StageRun) -> None:
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
-    StageSpec(Stage.transcribing, 90, transcribe),
+    StageSpec(Stage.transcribing, 85, transcribe),
+    StageSpec(Stage.separating, 5, separate),
     StageSpec(Stage.analyzing, 10, analyze),
     StageSpec(Stage.indexing, 0, index),
     StageSpec(Stage.metering, 0, meter),
@@ -279,3 +293,15 @@ async def reanalyze(actor: Actor, runtime: Runtime, analysis_id: str, profile_ke
     await run_stages(run, start=Stage.analyzing)
     assert run.analysis is not None  # the analyze stage sets it or raises
     return run.analysis
+
+
+async def swap_speakers(actor: Actor, runtime: Runtime, record_id: str) -> Record:
+    """A reviewer's swap of agent and customer, then the analysis again with the record's
+    current profile, so agent-only criteria and talk ratio follow the corrected sides."""
+    record = await speakers.swap(actor, record_id)
+    current = await Analysis.get_or_none(pk=record.analysis_id or "")
+    if current is not None:
+        project = await Project.get(pk=record.project_id)
+        run = StageRun(record, project, runtime, current.profile_key, job=False)
+        await run_stages(run, start=Stage.analyzing)
+    return record

@@ -16,7 +16,7 @@ from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.pages import Paginated
-from aica.graphql.types.transcripts import TranscriptWarning
+from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
 from aica.services import records
 from aica.services.pagination import PageRequest
 
@@ -64,6 +64,9 @@ class Record:
     warnings: list[TranscriptWarning] = strawberry.field(
         description="What to know about the transcript: speech that could not be transcribed, "
         "unsure passages, a call in a language the project does not list."
+    )
+    speaker_separation: SpeakerSeparation | None = strawberry.field(
+        description="How agent and customer were told apart; null until transcribed."
     )
     metadata: JSON
     created_at: datetime
@@ -119,6 +122,7 @@ class Record:
             language=record.language,
             language_probability=record.language_probability,
             warnings=TranscriptWarning.many(record.warnings),
+            speaker_separation=SpeakerSeparation.from_stored(record.speaker_separation),
             metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,
