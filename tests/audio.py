@@ -202,6 +202,23 @@ class AudioFactory:
         return path
 
 
+def labelled_right(
+    turns: Sequence[tuple[float, float, int]], truth: Sequence[tuple[float, float, str]]
+) -> float:
+    """Share of the lines' time (10 ms steps) whose turn ``(start, end, cluster)`` is the
+    line's voice, the voice that speaks first being cluster 0; time no turn covers (what VAD
+    calls silence) is left out."""
+    first = truth[0][2]
+    right = total = 0
+    for start, end, voice in truth:
+        for moment in np.arange(start, end, 0.01):
+            cluster = next((c for a, b, c in turns if a <= moment < b), None)
+            if cluster is not None:
+                total += 1
+                right += cluster == (0 if voice == first else 1)
+    return right / total if total else 0.0
+
+
 def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()

@@ -16,7 +16,7 @@ from aica.speech import audio, speaker_model, torch_weights
 from aica.speech.diarization import Diarization, diarize, split_segments
 from aica.speech.voice_encoder import VoiceEncoder, mel_frames
 from aica.transcript import Segment, Word
-from tests.audio import AudioFactory
+from tests.audio import AudioFactory, labelled_right
 
 REFERENCE = Path(__file__).parent / "data" / "voice_encoder_reference.npy"
 """PyTorch 2.13's output of Resemblyzer's encoder for ``harmonic_signal()`` (computed once in
@@ -53,20 +53,6 @@ def encoder(speakers_data_dir: Path) -> VoiceEncoder:
 @pytest.fixture(scope="module")
 def factory(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
     return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
-
-
-def labelled_right(found: Diarization, truth: list[tuple[float, float, str]]) -> float:
-    """Share of the lines' time (10 ms steps) whose turn is the line's voice, with the voice
-    that speaks first as cluster 0; time between turns (VAD silence) is left out."""
-    first = truth[0][2]
-    right = total = 0
-    for start, end, voice in truth:
-        for moment in np.arange(start, end, 0.01):
-            turn = next((t for t in found.turns if t.start <= moment < t.end), None)
-            if turn is not None:
-                total += 1
-                right += turn.speaker == (0 if voice == first else 1)
-    return right / total
 
 
 def test_the_numpy_encoder_matches_pytorch(encoder: VoiceEncoder) -> None:
@@ -116,7 +102,7 @@ def test_two_voices_in_a_mono_call_are_told_apart(
     path, truth = factory.conversation(lines, phone=phone)
     found = diarize(audio.decode(path, split_channels=False)[0], encoder)
     assert found.speakers == 2
-    assert labelled_right(found, truth) >= 0.9
+    assert labelled_right([(t.start, t.end, t.speaker) for t in found.turns], truth) >= 0.9
     assert 0.0 < found.confidence <= 1.0
 
 
