@@ -206,8 +206,8 @@ def labelled_right(
     turns: Sequence[tuple[float, float, int]], truth: Sequence[tuple[float, float, str]]
 ) -> float:
     """Share of the lines' time (10 ms steps) whose turn ``(start, end, cluster)`` is the
-    line's voice, the voice that speaks first being cluster 0; time no turn covers (what VAD
-    calls silence) is left out."""
+    line's voice, under the better of the two ways to match clusters to voices (naming them
+    is another step); time no turn covers (what VAD calls silence) is left out."""
     first = truth[0][2]
     right = total = 0
     for start, end, voice in truth:
@@ -216,7 +216,7 @@ def labelled_right(
             if cluster is not None:
                 total += 1
                 right += cluster == (0 if voice == first else 1)
-    return right / total if total else 0.0
+    return max(right, total - right) / total if total else 0.0
 
 
 def wav_seconds(path: Path) -> float:
