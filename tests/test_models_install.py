@@ -81,3 +81,12 @@ def test_an_unknown_model_name_is_refused_with_the_choices(tmp_path: Path) -> No
     assert ran.returncode == 1
     assert "Unknown Whisper model 'gigantic-v9'" in ran.stderr and "large-v3" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_speaker_weights_that_are_not_the_pinned_ones_are_not_installed(tmp_path: Path) -> None:
+    carried = tmp_path / "pretrained.pt"
+    carried.write_bytes(b"\x80\x02 not the resemblyzer weights")
+    ran = aica(tmp_path / "data", "speakers", "--from", str(carried))
+    assert ran.returncode == 1
+    assert "sha256" in ran.stderr and str(carried) in ran.stderr
+    assert not list((tmp_path / "data" / "models" / "speakers").glob("*.pt"))

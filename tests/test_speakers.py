@@ -13,6 +13,7 @@ import pytest
 
 from aica.models import Project, Record, Role, Transcript
 from aica.runtime import Runtime
+from aica.services import speakers
 from aica.services.pipeline import Speech, StageRun, run_stages
 from aica.transcript import segment_from_json
 from tests.audio import AudioFactory
@@ -152,3 +153,42 @@ async def test_a_call_whose_speakers_are_not_separated_cannot_be_swapped(
     body = await gql(client, SWAP, {"id": record.id}, tenant.headers)
     assert error_code(body) == "CONFLICT"
     assert "not separated" in body["errors"][0]["message"]
+
+
+async def stored_call(tenant: Tenant, *speakers: str) -> Record:
+    project = await make_project(tenant.org_id)
+    record = await make_record(project, channels=1 if "unknown" in speakers else 2)
+    segments = [
+        {
+            "start": i * 2.0,
+            "end": i * 2.0 + 1.5,
+            "speaker": s,
+            "channel": 0,
+            "text": "hello",
+            "words": [],
+        }
+        for i, s in enumerate(speakers)
+    ]
+    await Transcript.create(record_id=record.id, language="en", text="hello", segments=segments)
+    return record
+
+
+async def test_a_stereo_call_is_separated_by_its_channels(tenant: Tenant, tmp_path: Path) -> None:
+    record = await stored_call(tenant, "agent", "customer")
+    segments, found = await speakers.separate(
+        record, "general", make_settings(data_dir=tmp_path), tmp_path / "unused.wav"
+    )
+    assert segments is None
+    assert (found["method"], found["namedBy"], found["confidence"]) == ("channels", "channel", 1.0)
+
+
+async def test_without_the_speakers_model_a_mono_call_says_its_sides_are_unknown(
+    tenant: Tenant, tmp_path: Path
+) -> None:
+    record = await stored_call(tenant, "unknown", "unknown")
+    segments, found = await speakers.separate(
+        record, "general", make_settings(data_dir=tmp_path), tmp_path / "unused.wav"
+    )
+    assert segments is None
+    assert found["method"] == "none"
+    assert "aica models install speakers" in found["detail"]
