@@ -12,7 +12,7 @@ import pytest
 
 from aica.analysis import BUILTIN
 from aica.analysis.sides import name_sides
-from aica.speech import audio, speaker_model, torch_weights
+from aica.speech import audio, diarization, speaker_model, torch_weights
 from aica.speech.diarization import Diarization, diarize, split_segments
 from aica.speech.voice_encoder import VoiceEncoder, mel_frames
 from aica.transcript import Segment, Word
@@ -104,6 +104,22 @@ def test_two_voices_in_a_mono_call_are_told_apart(
     assert found.speakers == 2
     assert labelled_right([(t.start, t.end, t.speaker) for t in found.turns], truth) >= 0.9
     assert 0.0 < found.confidence <= 1.0
+
+
+def test_a_long_call_clustered_on_a_sample_of_its_voice_prints_is_labelled_as_well(
+    encoder: VoiceEncoder, factory: AudioFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an hour's call has thousands of voice prints: only MAX_CLUSTERED of them are clustered
+    monkeypatch.setattr(diarization, "MAX_CLUSTERED", 20)
+    lines = [
+        (voice, text)
+        for pair in zip(AGENT, CUSTOMER, strict=True)
+        for voice, text in zip(("en-us", "en+f3"), pair, strict=True)
+    ]
+    path, truth = factory.conversation(lines)
+    found = diarize(audio.decode(path, split_channels=False)[0], encoder)
+    assert found.speakers == 2
+    assert labelled_right([(t.start, t.end, t.speaker) for t in found.turns], truth) >= 0.9
 
 
 def test_one_voice_is_not_split_in_two(encoder: VoiceEncoder, factory: AudioFactory) -> None:

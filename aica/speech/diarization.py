@@ -51,6 +51,9 @@ MIN_SHARE = 0.08
 """A second voice with less than this share of the windows is noise, not a speaker."""
 CLEAR_MARGIN = 0.05
 """A window is clearly one voice's when it is this much nearer (cosine) to it."""
+MAX_CLUSTERED = 1500
+"""Voice prints clustered at most (evenly spread; the rest go to the nearer centroid): the
+similarity matrix and its eigenvectors grow with the square and cube of their number."""
 BATCH = 256
 """Windows per pass of the encoder (bounds memory on long calls)."""
 
@@ -130,15 +133,17 @@ def _two_voices(prints: Floats) -> tuple[npt.NDArray[np.int64] | None, float]:
     one voice."""
     if len(prints) < 4:
         return None, 1.0
-    candidates = [_kmeans(prints), _spectral(prints)]
-    quality, chosen = max((_silhouette(prints, labels), i) for i, labels in enumerate(candidates))
-    best = candidates[chosen]
-    if quality < MIN_SILHOUETTE or np.bincount(best, minlength=2).min() < MIN_SHARE * len(best):
+    sample = prints[:: -(-len(prints) // MAX_CLUSTERED)]
+    candidates = [_kmeans(sample), _spectral(sample)]
+    quality, chosen = max((_silhouette(sample, labels), i) for i, labels in enumerate(candidates))
+    fitted = candidates[chosen]
+    if quality < MIN_SILHOUETTE or np.bincount(fitted, minlength=2).min() < MIN_SHARE * len(sample):
         return None, 1.0
-    centroids = _centroids(prints, best)
+    centroids = _centroids(sample, fitted)
     if float(centroids[0] @ centroids[1]) > SAME_VOICE:
         return None, 1.0
     near = prints @ centroids.T
+    best = np.argmax(near, axis=1).astype(np.int64)
     own = near[np.arange(len(best)), best]
     other = near[np.arange(len(best)), 1 - best]
     return best, float(np.mean(own - other > CLEAR_MARGIN))

@@ -25,6 +25,8 @@ N_FFT = 400
 HOP = 160
 """10 ms: one mel frame."""
 N_MELS = 40
+BLOCK = 6000
+"""Mel frames computed at once (a minute)."""
 LAYERS = 3
 HIDDEN = 256
 
@@ -33,14 +35,17 @@ Floats = npt.NDArray[np.float32]
 
 def mel_frames(samples: Floats) -> Floats:
     """Mel power frames, shape (frames, 40), one every 10 ms (frame ``i`` centred at
-    ``i * 10`` ms)."""
+    ``i * 10`` ms); computed ``BLOCK`` frames at a time, so an hour's call never holds its
+    whole spectrum (over a gigabyte) at once."""
     half = N_FFT // 2
     padded = np.pad(np.asarray(samples, np.float32), (half, half))
     count = 1 + (len(padded) - N_FFT) // HOP
     windows = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:count]
-    spectrum = np.fft.rfft(windows * _WINDOW, axis=-1)
-    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-    mel: Floats = power @ _MEL.T
+    mel: Floats = np.empty((count, N_MELS), np.float32)
+    for start in range(0, count, BLOCK):
+        spectrum = np.fft.rfft(windows[start : start + BLOCK] * _WINDOW, axis=-1)
+        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+        mel[start : start + BLOCK] = power @ _MEL.T
     return mel
 
 
