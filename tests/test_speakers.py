@@ -32,7 +32,7 @@ LINES = [  # the customer speaks first: the greeting, not the order, must name t
 
 RECORD = """query ($id: ID!) { record(id: $id) {
   speakerSeparation { method confidence namedBy namingConfidence swapped detail }
-  analysis { id metrics { talkRatio } criteria { key passed } } } }"""
+  analysis { id metrics { talkRatio overtalk } criteria { key passed } } } }"""
 SWAP = """mutation ($id: ID!) { swapSpeakers(recordId: $id) {
   id speakerSeparation { method swapped } } }"""
 
@@ -107,6 +107,7 @@ async def test_the_swap_rescores_with_agent_and_customer_exchanged(
     assert passed(before, "introduce") is True
     ratio = before["analysis"]["metrics"]["talkRatio"]
     assert 0.5 < ratio < 0.8  # the agent's lines are the longer ones
+    assert before["analysis"]["metrics"]["overtalk"] is None  # one voice at a time on mono
 
     supervisor = await tenant.add(Role.supervisor)
     swapped = await gql(client, SWAP, {"id": record.id}, supervisor.headers)
