@@ -72,9 +72,14 @@ async def issue_token(
 
 async def authenticate(raw: str) -> Principal:
     token = await Token.get_or_none(token_hash=hash_token(raw))
-    now = datetime.now(UTC)
     if token is None:
         raise Unauthenticated("Invalid token")
+    return await principal_of(token)
+
+
+async def principal_of(token: Token) -> Principal:
+    """The token's holder, if the token is still in force (revocation and expiry)."""
+    now = datetime.now(UTC)
     if token.revoked_at is not None:
         raise Unauthenticated("Token has been revoked")
     if token.expires_at is not None and token.expires_at <= now:
