@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
 import signal
 import socket
 import sys
@@ -82,14 +83,23 @@ def _check_port(settings: Settings) -> None:
 
 
 def _check_model(settings: Settings) -> None:
-    """Load the Whisper model now: a process that cannot transcribe must not start at all."""
+    """Load the Whisper model (and the speakers model, if installed) now: a process that
+    cannot transcribe must not start at all."""
+    from aica.speech import speaker_model
     from aica.speech.transcribe import Transcriber
     from aica.speech.whisper_models import ModelUnavailable
 
     try:
         Transcriber(settings).load()  # cached for the process: the workers reuse it
+        if settings.speaker_separation and speaker_model.installed(settings.data_dir):
+            speaker_model.load_encoder(settings.data_dir)  # a replaced file stops the start
     except ModelUnavailable as exc:
         raise _fail(exc.message) from None
+    if settings.speaker_separation and not speaker_model.installed(settings.data_dir):
+        logging.getLogger(__name__).warning(
+            "mono calls keep speaker 'unknown': the speakers model is not installed (%s)",
+            speaker_model.INSTALL_HINT,
+        )
 
 
 def _database(settings: Settings) -> str:
