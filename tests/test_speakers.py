@@ -73,7 +73,7 @@ def passed(record: dict[str, Any], key: str) -> bool | None:
 
 
 async def test_a_mono_call_is_separated_and_the_greeter_is_the_agent(
-    separated: tuple[Record, list[tuple[float, float, str]]],
+    separated: tuple[Record, list[tuple[float, float, str]]], runtime: Runtime
 ) -> None:
     record, truth = separated
     found = record.speaker_separation or {}
@@ -93,6 +93,10 @@ async def test_a_mono_call_is_separated_and_the_greeter_is_the_agent(
             right += (word.end - word.start) * (side == expected)
     assert total > 10.0
     assert right / total >= 0.9
+
+    # separating again (a re-run) keeps what was found rather than call it stereo
+    again = await speakers.separate(record, "general", runtime.settings, Path("unused.wav"))
+    assert again == (None, found)
 
 
 async def test_the_swap_rescores_with_agent_and_customer_exchanged(

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from tortoise.transactions import in_transaction
 
+from aica.analysis.metrics import one_channel
 from aica.analysis.sides import name_sides
 from aica.config import Settings
 from aica.errors import Conflict
@@ -57,6 +58,8 @@ async def separate(
     how the sides were found. CPU work runs in a thread."""
     row = await Transcript.get(record_id=record.id)
     segments = [segment_from_json(s) for s in row.segments]
+    if one_channel(segments) and record.speaker_separation:
+        return None, record.speaker_separation  # separated by voice already: a re-run
     if any(s.speaker in SIDES for s in segments):
         return None, separation(
             "channels", 1.0, detail="stereo: one side per channel", named_by="channel"
