@@ -1,5 +1,6 @@
+# ruff: noqa: RUF001  (Russian script)
 """Mono speaker separation: the numpy voice encoder, the weights reader, and two espeak-ng
-voices told apart in calls with known turn boundaries."""
+voices (English and Russian) told apart in calls with known turn boundaries."""
 
 from __future__ import annotations
 
@@ -34,6 +35,23 @@ CUSTOMER = (
     "Well the box was crushed and the glass jar is cracked all the way down.",
     "That would be great, thank you so much for your help.",
 )
+SCRIPTS = {
+    "en": (AGENT, CUSTOMER),
+    "ru": (
+        (
+            "Добрый день, компания Акме, меня зовут Анна, чем могу помочь?",
+            "Понимаю. Назовите, пожалуйста, номер заказа.",
+            "Спасибо. Я вижу заказ, его отправили в понедельник.",
+            "Я отправлю замену сегодня, она придёт в пятницу.",
+        ),
+        (
+            "Я заказал блендер две недели назад, и он пришёл разбитым.",
+            "Конечно, четыре пять семь один два девять.",
+            "Коробка была смята, а стеклянная чаша треснула.",
+            "Отлично, большое спасибо за помощь.",
+        ),
+    ),
+}
 
 
 def harmonic_signal() -> np.ndarray:
@@ -87,16 +105,32 @@ def test_an_installed_model_that_was_replaced_is_not_loaded(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("agent_voice", "customer_voice", "phone"),
-    [("en-us", "en+f3", False), ("en+m3", "en+m7", True)],
-    ids=["man-and-woman-wideband", "two-men-telephone-band"],
+    ("language", "agent_voice", "customer_voice", "phone"),
+    [
+        ("en", "en-us", "en+f3", False),
+        ("en", "en+m3", "en+m7", True),
+        ("ru", "ru", "ru+f3", False),
+        ("ru", "ru+m3", "ru+m7", True),
+    ],
+    ids=[
+        "man-and-woman-wideband",
+        "two-men-telephone-band",
+        "russian-man-and-woman-wideband",
+        "russian-two-men-telephone-band",
+    ],
 )
 def test_two_voices_in_a_mono_call_are_told_apart(
-    encoder: VoiceEncoder, factory: AudioFactory, agent_voice: str, customer_voice: str, phone: bool
+    encoder: VoiceEncoder,
+    factory: AudioFactory,
+    language: str,
+    agent_voice: str,
+    customer_voice: str,
+    phone: bool,
 ) -> None:
+    agent, customer = SCRIPTS[language]
     lines = [
         (voice, text)
-        for pair in zip(AGENT, CUSTOMER, strict=True)
+        for pair in zip(agent, customer, strict=True)
         for voice, text in zip((agent_voice, customer_voice), pair, strict=True)
     ]
     path, truth = factory.conversation(lines, phone=phone)
