@@ -79,19 +79,19 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+SIDES = ("agent", "customer")
+
+
 def is_mono(segments: Iterable[Segment]) -> bool:
     """Whether the sides are unknown: no segment is labelled agent or customer."""
-    return not any(s.speaker in ("agent", "customer") for s in segments)
+    return not any(s.speaker in SIDES for s in segments)
 
 
-def one_channel(segments: Iterable[Segment]) -> bool:
+def one_channel(segments: Sequence[Segment]) -> bool:
     """Whether both sides were told apart by voice on one channel (a separated mono call),
     where each moment has one voice and speaking at once cannot be seen."""
     channels = {side: {s.channel for s in segments if s.speaker == side} for side in SIDES}
     return bool(channels["agent"] & channels["customer"])
-
-
-SIDES = ("agent", "customer")
 
 
 def compute_metrics(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from tortoise.transactions import in_transaction
 
-from aica.analysis.metrics import one_channel
+from aica.analysis.metrics import is_mono, one_channel
 from aica.analysis.sides import name_sides
 from aica.config import Settings
 from aica.errors import Conflict
@@ -29,7 +29,6 @@ from aica.speech.diarization import Diarization, diarize, split_segments, swap_s
 from aica.transcript import Segment, segment_from_json
 
 Method = Literal["channels", "diarization", "none"]
-SIDES = ("agent", "customer")
 
 
 def separation(
@@ -60,7 +59,7 @@ async def separate(
     segments = [segment_from_json(s) for s in row.segments]
     if one_channel(segments) and record.speaker_separation:
         return None, record.speaker_separation  # separated by voice already: a re-run
-    if any(s.speaker in SIDES for s in segments):
+    if not is_mono(segments):
         return None, separation(
             "channels", 1.0, detail="stereo: one side per channel", named_by="channel"
         )
