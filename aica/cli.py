@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
 import signal
 import socket
 import sys
@@ -82,14 +83,23 @@ def _check_port(settings: Settings) -> None:
 
 
 def _check_model(settings: Settings) -> None:
-    """Load the Whisper model now: a process that cannot transcribe must not start at all."""
+    """Load the Whisper model (and the speakers model, if installed) now: a process that
+    cannot transcribe must not start at all."""
+    from aica.speech import speaker_model
     from aica.speech.transcribe import Transcriber
     from aica.speech.whisper_models import ModelUnavailable
 
     try:
         Transcriber(settings).load()  # cached for the process: the workers reuse it
+        if settings.speaker_separation and speaker_model.installed(settings.data_dir):
+            speaker_model.load_encoder(settings.data_dir)  # a replaced file stops the start
     except ModelUnavailable as exc:
         raise _fail(exc.message) from None
+    if settings.speaker_separation and not speaker_model.installed(settings.data_dir):
+        logging.getLogger(__name__).warning(
+            "mono calls keep speaker 'unknown': the speakers model is not installed (%s)",
+            speaker_model.INSTALL_HINT,
+        )
 
 
 def _database(settings: Settings) -> str:
@@ -385,14 +395,27 @@ def user_set_password(
 @models_app.command("install")
 def models_install(
     model: Annotated[
-        str, typer.Argument(help="tiny.en, base, a faster-whisper size name, or a model directory")
+        str,
+        typer.Argument(
+            help="tiny.en, base, a faster-whisper size name, a model directory, or speakers"
+        ),
     ],
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="speakers: the resemblyzer 0.1.4 wheel or its pretrained.pt"),
+    ] = None,
 ) -> None:
-    """Prepare a Whisper model under AICA_DATA_DIR so this server needs no internet for it."""
+    """Prepare a Whisper model (or the speakers model for mono calls) under AICA_DATA_DIR so
+    this server needs no internet for it."""
+    from aica.speech import speaker_model
     from aica.speech.model_install import install
 
     settings = Settings()
     try:
+        if model.strip() == "speakers":
+            path = speaker_model.install(settings.data_dir, source)
+            typer.echo(f"speakers is ready in {path}")
+            return
         directory = install(model, settings.data_dir)
     except AicaError as exc:
         raise _fail(exc.message) from None

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     """Beam width of Whisper's decoder (1 = greedy, faster, a little less accurate)."""
     whisper_batch_size: int = Field(default=4, ge=0)
     """30-second windows Whisper decodes at once (less CPU, more memory); 0 or 1: one at a time."""
+    speaker_separation: bool = True
+    """Tell agent and customer apart by voice in mono calls (needs the speakers model)."""
 
     public_url: str | None = None
     """The address people reach the service at, for links in emails; default from host/port."""

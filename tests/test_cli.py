@@ -197,6 +197,19 @@ async def test_serve_and_worker_refuse_to_start_without_a_usable_whisper_model(
         assert "Traceback" not in ran.stderr
 
 
+async def test_a_worker_refuses_to_start_with_replaced_speaker_weights(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    weights = tmp_path / "data" / "models" / "speakers" / "resemblyzer-0.1.4.pt"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"not the weights")
+    ran = await aica({**cli_env, "AICA_DATABASE_URL": UNREACHABLE}, "worker")
+    assert ran.returncode == 1
+    last = ran.stderr.splitlines()[-1]
+    assert last.startswith(f"error: {weights} is not the speaker weights"), ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
 async def test_serve_help_shows_the_defaults(cli_env: dict[str, str]) -> None:
     ran = await aica({**cli_env, "COLUMNS": "120"}, "serve", "--help")
     assert ran.returncode == 0, ran.stderr

@@ -152,3 +152,12 @@ async def test_an_unreachable_hub_fails_the_install_with_the_offline_route(
     assert stderr.startswith("error: Could not download Whisper model medium")
     assert "aica models install DIRECTORY" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "models" / "medium").exists()
+
+
+def test_speaker_weights_that_are_not_the_pinned_ones_are_not_installed(tmp_path: Path) -> None:
+    carried = tmp_path / "pretrained.pt"
+    carried.write_bytes(b"\x80\x02 not the resemblyzer weights")
+    ran = aica(tmp_path / "data", "speakers", "--from", str(carried))
+    assert ran.returncode == 1
+    assert "sha256" in ran.stderr and str(carried) in ran.stderr
+    assert not list((tmp_path / "data" / "models" / "speakers").glob("*.pt"))

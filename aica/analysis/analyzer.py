@@ -49,7 +49,7 @@ from typing import Any, Literal, cast
 
 from aica.analysis.language import base_code, spoken_language
 from aica.analysis.matching import Hit, Index
-from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap
+from aica.analysis.metrics import CallMetrics, compute_metrics, is_mono, longest_gap, one_channel
 from aica.analysis.profiles import Category, Criterion, Profile
 from aica.analysis.summary import summarize
 from aica.transcript import Transcript
@@ -428,11 +428,12 @@ def _judge_metric(call: _Call, criterion: Criterion) -> _Outcome:
     threshold = criterion.threshold or 0.0
     target = f"{OPERATOR_TEXT[operator]} {_metric_text(name, threshold)}"
     if value is None:
-        why = (
-            "the sides are not separated in a mono call"
-            if call.mono
-            else "there is nothing to measure"
-        )
+        if call.mono:
+            why = "the sides are not separated in a mono call"
+        elif name == "overtalk" and one_channel(call.segments):
+            why = "in a mono call separated by voice, one voice is heard at a time"
+        else:
+            why = "there is nothing to measure"
         return _Outcome(None, f"not applicable: {label} is undefined ({why})", [])
     passed = _compare(value, operator, threshold)
     detail = f"{label}{scope} was {_metric_text(name, value)} (target: {target})"

@@ -19,7 +19,8 @@ Mono calls (segments with speaker ``unknown``: one channel, or two carrying the 
 cannot tell the sides apart, so ``agent_talk``, ``customer_talk``, ``talk_ratio``,
 ``overtalk``, ``agent_wpm`` and ``customer_wpm`` are ``None`` (undefined, never 0): a metric
 criterion on an undefined metric is *not applicable* and left out of the score. ``speech``,
-``silence`` and the rest are measured as usual.
+``silence`` and the rest are measured as usual. A mono call whose sides were separated by
+voice (both on one channel) has every metric but ``overtalk``: one voice is heard at a time.
 
 :func:`compute_metrics` can measure a stretch of the call only (``start``/``end``): segments
 are clipped to it, a word counts when its midpoint falls inside, and ``duration`` is the
@@ -78,9 +79,19 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+SIDES = ("agent", "customer")
+
+
 def is_mono(segments: Iterable[Segment]) -> bool:
     """Whether the sides are unknown: no segment is labelled agent or customer."""
-    return not any(s.speaker in ("agent", "customer") for s in segments)
+    return not any(s.speaker in SIDES for s in segments)
+
+
+def one_channel(segments: Sequence[Segment]) -> bool:
+    """Whether both sides were told apart by voice on one channel (a separated mono call),
+    where each moment has one voice and speaking at once cannot be seen."""
+    channels = {side: {s.channel for s in segments if s.speaker == side} for side in SIDES}
+    return bool(channels["agent"] & channels["customer"])
 
 
 def compute_metrics(
@@ -126,7 +137,8 @@ def compute_metrics(
         agent, customer = total(agent_spans), total(customer_spans)
         agent_talk, customer_talk = agent, customer
         talk_ratio = agent / (agent + customer) if agent + customer > 0 else None
-        overtalk = total(intersect(agent_spans, customer_spans))
+        if not one_channel(segments):
+            overtalk = total(intersect(agent_spans, customer_spans))
         agent_wpm = _wpm(_words(segments, "agent", lo, hi), agent)
         customer_wpm = _wpm(_words(segments, "customer", lo, hi), customer)
 

@@ -32,6 +32,7 @@ from aica.graphql.types.orgs import OrgMutations, OrgQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
 from aica.graphql.types.search import SearchQueries
+from aica.graphql.types.speakers import SpeakerMutations
 from aica.graphql.types.stats import StatsQueries
 from aica.graphql.types.subscriptions import RecordSubscriptions
 from aica.graphql.types.transcripts import TranscriptQueries
@@ -73,6 +74,7 @@ class Mutation(
     AlertMutations,
     WebhookMutations,
     BillingMutations,
+    SpeakerMutations,
 ):
     pass
 

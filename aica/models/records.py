@@ -36,6 +36,7 @@ class Stage(StrEnum):
     downloading = "downloading"
     transcribing = "transcribing"
     redacting = "redacting"
+    separating = "separating"
     analyzing = "analyzing"
     metering = "metering"
     alerting = "alerting"
@@ -100,6 +101,10 @@ class Record(Model):
     )
     """What the listener should know about the transcript: ``[{code, message, start, end,
     channel}]`` (speech that could not be transcribed, unsure passages, another language)."""
+    speaker_separation: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    """How agent and customer were told apart: ``{method: channels|diarization|none,
+    confidence, namedBy, namingConfidence, swapped, detail}``; null before the ``separating``
+    stage has run."""
     metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     completed_at = fields.DatetimeField(null=True)

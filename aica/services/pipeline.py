@@ -41,7 +41,16 @@ from aica.models import (
 )
 from aica.queue import enqueue_indexing
 from aica.runtime import Runtime
-from aica.services import alerts, analyses, billing, outbox, recordings, redaction, transcripts
+from aica.services import (
+    alerts,
+    analyses,
+    billing,
+    outbox,
+    recordings,
+    redaction,
+    speakers,
+    transcripts,
+)
 from aica.services.access import Actor
 from aica.services.records import announce
 from aica.services.timerange import utc_iso
@@ -205,6 +214,19 @@ async def redact(run: StageRun) -> None:
     await run.runtime.storage.delete(stale)
 
 
+async def separate(run: StageRun) -> None:
+    """Mono calls: agent and customer told apart by voice (stereo: noted as by channel)."""
+    path = run.runtime.storage.path(run.record.audio_key or "")
+    settings = run.runtime.settings
+    if run.speech is None:
+        found = await speakers.separate(run.record, run.profile_key, settings, path)
+    else:
+        async with run.speech.slots:
+            found = await speakers.separate(run.record, run.profile_key, settings, path)
+    async with run.finishing():
+        await speakers.save_separation(run.record, *found)
+
+
 async def analyze(run: StageRun) -> None:
     profile, result = await analyses.score_record(run.record, run.profile_key)
     async with run.finishing():
@@ -248,8 +270,9 @@ async def index(run: StageRun) -> None:
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(Stage.downloading, 0, download),
-    StageSpec(Stage.transcribing, 90, transcribe),
+    StageSpec(Stage.transcribing, 85, transcribe),
     StageSpec(Stage.redacting, 0, redact),
+    StageSpec(Stage.separating, 5, separate),
     StageSpec(Stage.analyzing, 10, analyze),
     StageSpec(Stage.indexing, 0, index),
     StageSpec(Stage.metering, 0, meter),
@@ -323,3 +346,15 @@ async def reanalyze(actor: Actor, runtime: Runtime, analysis_id: str, profile_ke
     await run_stages(run, start=Stage.analyzing)
     assert run.analysis is not None  # the analyze stage sets it or raises
     return run.analysis
+
+
+async def swap_speakers(actor: Actor, runtime: Runtime, record_id: str) -> Record:
+    """A reviewer's swap of agent and customer, then the analysis again with the record's
+    current profile, so agent-only criteria and talk ratio follow the corrected sides."""
+    record = await speakers.swap(actor, record_id)
+    current = await Analysis.get_or_none(pk=record.analysis_id or "")
+    if current is not None:
+        project = await Project.get(pk=record.project_id)
+        run = StageRun(record, project, runtime, current.profile_key, job=False)
+        await run_stages(run, start=Stage.analyzing)
+    return record

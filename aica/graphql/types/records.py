@@ -16,7 +16,7 @@ from aica.errors import BadInput
 from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
-from aica.graphql.types.transcripts import TranscriptWarning
+from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
 from aica.services import records
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
@@ -85,6 +85,9 @@ class Record:
         description="Personal data the project's redaction replaced in the transcript (and "
         "silenced in the audio with TEXT_AND_AUDIO)."
     )
+    speaker_separation: SpeakerSeparation | None = strawberry.field(
+        description="How agent and customer were told apart; null until transcribed."
+    )
     metadata: JSON
     created_at: datetime
     completed_at: datetime | None
@@ -140,6 +143,7 @@ class Record:
             language_probability=record.language_probability,
             warnings=TranscriptWarning.many(record.warnings),
             redactions=RedactedSpan.many(record.redactions),
+            speaker_separation=SpeakerSeparation.from_stored(record.speaker_separation),
             metadata=JSON(_as_dict(record.metadata)),
             created_at=record.created_at,
             completed_at=record.completed_at,

@@ -68,6 +68,37 @@ class TranscriptWarning:
         return [cls(**w) for w in stored or []]
 
 
+@strawberry.type(description="How agent and customer were told apart in this call.")
+class SpeakerSeparation:
+    method: str = strawberry.field(
+        description="channels (stereo), diarization (mono, by voice) or none: the sides are "
+        "unknown, and talk ratio, overtalk and agent-only criteria cannot rely on them."
+    )
+    confidence: float | None = strawberry.field(
+        description="Diarization: share of the call's voice prints clearly of one voice (0..1)."
+    )
+    named_by: str | None = strawberry.field(
+        description="How the agent was picked: channel, greeting (said the profile's opening "
+        "lines) or first_speaker."
+    )
+    naming_confidence: float | None
+    swapped: bool = strawberry.field(description="A reviewer swapped agent and customer.")
+    detail: str
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any] | None) -> SpeakerSeparation | None:
+        if not stored:
+            return None
+        return cls(
+            method=str(stored["method"]),
+            confidence=stored.get("confidence"),
+            named_by=stored.get("namedBy"),
+            naming_confidence=stored.get("namingConfidence"),
+            swapped=bool(stored.get("swapped", False)),
+            detail=str(stored.get("detail", "")),
+        )
+
+
 @strawberry.type
 class Transcript:
     id: strawberry.ID = strawberry.field(description="The record's id (one transcript each).")
