@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from aica.config import Settings
 from aica.errors import AicaError, BadInput, Unauthenticated
-from aica.events import ACCESS_CHANGED, access_channel, publish_safely
+from aica.events import ACCESS_ANY, ACCESS_CHANGED, access_channel, publish_safely
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -29,13 +29,16 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, object] | None = None
     """Set by strawberry from a WebSocket's ``connection_init`` payload."""
-    _principal: auth.Principal | None = None
+    _grant: auth.Grant | None = None
     _actor: Actor | None = None
+    _fresh: bool = False
 
     async def principal(self) -> auth.Principal:
-        if self._principal is None:
-            self._principal = await auth.authenticate(self.bearer_token())
-        return self._principal
+        if self._grant is None:
+            self._grant = await auth.grant(
+                self.bearer_token(), self.selected_org_id, self.runtime.grants, fresh=self._fresh
+            )
+        return self._grant.principal
 
     def bearer_token(self) -> str:
         if not self.authorization:
@@ -52,18 +55,23 @@ class Context:
                     "Select an organization with the X-Selected-Org-ID header",
                     field="X-Selected-Org-ID",
                 )
-            self._actor = await auth.actor_for(principal, org_id)
+            assert self._grant is not None  # read by principal()
+            self._actor = self._grant.actor_in(org_id)
         return self._actor
 
     async def actor_now(self) -> Actor:
         """The caller as the database says now: a socket lives for hours, through token
-        revocation, removal from the org and role changes (two indexed reads)."""
-        self._principal = self._actor = None
+        revocation, removal from the org and role changes (one indexed read)."""
+        self._grant = self._actor = None
+        self._fresh = True
         return await self.actor()
 
     async def access_changed(self, user_id: str) -> None:
-        """Live sockets of ``user_id`` re-check their caller now, not at their next event."""
+        """``user_id``'s access may have shrunk: this process forgets what it remembered of
+        them now, other processes when they hear it, and their live sockets re-check."""
+        auth.forget(self.runtime.grants, user_id)
         await publish_safely(self.runtime.events, access_channel(user_id), ACCESS_CHANGED)
+        await publish_safely(self.runtime.events, ACCESS_ANY, {"userId": user_id})
 
     async def close_socket(self, error: AicaError) -> None:
         """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""
