@@ -187,7 +187,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             ),
         ),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error_handler},  # unknown paths: the envelope
@@ -196,3 +196,5 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             Middleware(RateLimitMiddleware, limiter=limiter),
         ],
     )
+    app.state.runtime = runtime
+    return app
