@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 
 from aica.app import create_app
-from aica.models import Role
+from aica.models import Role, User
 from aica.services import auth
 from tests import conftest
 from tests.conftest import Member, Tenant, error_code, gql, running_server
+from tests.test_cli import aica, cli_env  # noqa: F401 - cli_env: the fixture
 
 PROJECTS = "query { projects { total } }"
 USERS = "query { users { total } }"
@@ -95,11 +96,12 @@ async def test_a_removed_member_is_refused_on_the_very_next_request(
     assert error_code(await gql(api, PROJECTS, headers=stranger)) == "FORBIDDEN"
 
 
-async def test_another_process_refuses_a_revoked_token_once_it_hears_the_event(
-    database_url: str, tenant: Tenant
+async def refused_by_another_process(
+    database_url: str, tenant: Tenant, lose: Callable[[httpx.AsyncClient, Member], Awaitable[None]]
 ) -> None:
-    """Two API processes sharing Redis: the token is revoked through one, the other (which
-    remembers the token for a minute) refuses it as soon as the event arrives."""
+    """Two API processes sharing Redis: the second remembers a token for a minute; ``lose``
+    ends its access through the first (or the CLI); the second must refuse it as soon as the
+    event arrives, well before it would have forgotten the token by itself."""
     settings = conftest.make_settings(redis_url=conftest.REDIS_URL, auth_cache_seconds=REMEMBER)
     changing, checking = create_app(settings, database_url), create_app(settings, database_url)
     runtime = checking.state.runtime
@@ -114,14 +116,15 @@ async def test_another_process_refuses_a_revoked_token_once_it_hears_the_event(
             created = await gql(first, CREATE_API_TOKEN, headers=tenant.headers)
             token = created["data"]["createApiToken"]
             holder = Member(tenant.owner.user_id, token["token"], tenant.org_id, Role.owner)
+            holder_token_id = token["apiToken"]["id"]
             assert "errors" not in await gql(second, PROJECTS, headers=holder.headers)
             await asyncio.sleep(0.2)  # the listener has subscribed by now
 
-            await gql(first, REVOKE, {"id": token["apiToken"]["id"]}, tenant.headers)
-            revoked_at = time.monotonic()
+            await lose(first, Member(holder.user_id, holder_token_id, tenant.org_id, Role.owner))
+            lost_at = time.monotonic()
 
             while error_code(await gql(second, PROJECTS, headers=holder.headers)) is None:
-                assert time.monotonic() - revoked_at < 5, "the other process never heard it"
+                assert time.monotonic() - lost_at < 5, "the other process never heard it"
                 await asyncio.sleep(0.05)
             assert await rest_status(second, holder) == 401
     finally:
@@ -129,3 +132,27 @@ async def test_another_process_refuses_a_revoked_token_once_it_hears_the_event(
         await asyncio.gather(listener, return_exceptions=True)
         await runtime.events.close()
         await changing.state.runtime.events.close()
+
+
+async def test_another_process_refuses_a_revoked_token_once_it_hears_the_event(
+    database_url: str, tenant: Tenant
+) -> None:
+    async def revoke(first: httpx.AsyncClient, token: Member) -> None:
+        await gql(first, REVOKE, {"id": token.token}, tenant.headers)
+
+    await refused_by_another_process(database_url, tenant, revoke)
+
+
+async def test_api_processes_hear_the_cli_reset_a_password(
+    database_url: str,
+    cli_env: dict[str, str],  # noqa: F811 - the fixture imported above
+    tenant: Tenant,
+) -> None:
+    owner = await User.get(pk=tenant.owner.user_id)
+
+    async def reset(_: httpx.AsyncClient, __: Member) -> None:
+        env = {**cli_env, "AICA_REDIS_URL": conftest.REDIS_URL}
+        ran = await aica(env, "user", "set-password", "--email", owner.email, stdin="n3w-pass\n")
+        assert ran.returncode == 0, ran.stderr
+
+    await refused_by_another_process(database_url, tenant, reset)

@@ -11,7 +11,6 @@ from starlette.websockets import WebSocket
 
 from aica.config import Settings
 from aica.errors import AicaError, BadInput, Unauthenticated
-from aica.events import ACCESS_ANY, ACCESS_CHANGED, access_channel, publish_safely
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -67,11 +66,9 @@ class Context:
         return await self.actor()
 
     async def access_changed(self, user_id: str) -> None:
-        """``user_id``'s access may have shrunk: this process forgets what it remembered of
-        them now, other processes when they hear it, and their live sockets re-check."""
-        auth.forget(self.runtime.grants, user_id)
-        await publish_safely(self.runtime.events, access_channel(user_id), ACCESS_CHANGED)
-        await publish_safely(self.runtime.events, ACCESS_ANY, {"userId": user_id})
+        """Live sockets of ``user_id`` re-check their caller now, not at their next event, and
+        no process goes on trusting what it remembered of them."""
+        await auth.access_changed(self.runtime.events, self.runtime.grants, user_id)
 
     async def close_socket(self, error: AicaError) -> None:
         """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""

@@ -13,7 +13,13 @@ from tortoise import Tortoise
 from tortoise.expressions import F, Q
 
 from aica.errors import BadInput, Forbidden, NotFound, Unauthenticated
-from aica.events import ACCESS_ANY, Broadcaster
+from aica.events import (
+    ACCESS_ANY,
+    ACCESS_CHANGED,
+    Broadcaster,
+    access_channel,
+    publish_safely,
+)
 from aica.models import Membership, Role, Token, TokenKind, User
 from aica.services.access import Actor
 from aica.services.passwords import verify_password
@@ -148,6 +154,15 @@ def forget(grants: Grants, user_id: str) -> None:
     for key, found in list(grants.items()):
         if found.principal.user_id == user_id:
             grants.pop(key, None)
+
+
+async def access_changed(events: Broadcaster, grants: Grants | None, user_id: str) -> None:
+    """``user_id``'s access may have shrunk: forget their grants here at once, tell every
+    other process to (the ``access`` channel), and their live sockets to re-check."""
+    if grants is not None:
+        forget(grants, user_id)
+    await publish_safely(events, access_channel(user_id), ACCESS_CHANGED)
+    await publish_safely(events, ACCESS_ANY, {"userId": user_id})
 
 
 async def forget_when_told(events: Broadcaster, grants: Grants) -> None:
