@@ -103,8 +103,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         await super().__call__(scope, receive, send)
 
-    def encode_json(self, data: object) -> bytes:
-        return dumps(data)
+    def encode_json(self, data: object) -> str:
+        """Text, not bytes: WebSocket messages go out as text frames (graphql-transport-ws)."""
+        return dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         try:
