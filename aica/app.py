@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (+ws), /api/v1, /healthz, /readyz, /metrics."""
+"""The Starlette application: /graphql (+ws), /api/v1, /healthz, /readyz, /metrics and the
+dashboard at /."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import gc
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,9 +17,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -25,7 +29,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 from aica.config import Settings
 from aica.db import tortoise_config
 from aica.errors import AicaError
-from aica.graphql.context import bearer
+from aica.graphql.audio_link import AudioLinkContext
+from aica.graphql.context import Context, bearer
 from aica.graphql.schema import build_schema
 from aica.graphql.types.uploads import CONTENT_TYPES as AUDIO_CONTENT_TYPES
 from aica.graphql.view import GraphQLView, context_for
@@ -38,6 +43,23 @@ from aica.services import auth
 from aica.upload_gate import Refusal, UploadGate, UploadSlots
 from rest_compat import create_rest_app
 from rest_compat.errors import STATUS_BY_CODE, envelope, http_error_handler
+
+DASHBOARD = Path(__file__).parent / "web"
+"""The dashboard's static files (plain HTML, CSS and ES modules: nothing to build)."""
+DASHBOARD_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class Dashboard(StaticFiles):
+    """The page may load and call nothing but this service, and no other site may frame it:
+    an injected script could neither load code nor send a token elsewhere."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = DASHBOARD_POLICY
+        return response
 
 
 def _too_large(limit: int) -> bytes:
@@ -94,6 +116,36 @@ def rest_refusal(exc: AicaError, request: Request) -> Response:
     return envelope(exc.code, exc.message, request, **details)
 
 
+def _audio_link_context(context: Context, ticket: str, record_id: str) -> AudioLinkContext:
+    return AudioLinkContext(
+        runtime=context.runtime,
+        request=context.request,
+        response=None,
+        authorization=ticket,
+        selected_org_id=None,
+        record_id=record_id,
+    )
+
+
+def _cors(origins: list[str]) -> list[Middleware]:
+    """Browser front ends on other origins (the WebSocket's origin list); none by default.
+
+    Outermost, so refusals (401, 413, 429) carry the headers too and the page can read them.
+    """
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Selected-Org-ID", "Range"],
+            expose_headers=["X-Request-Id", "Content-Range", "Accept-Ranges", "Retry-After"],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     """``database_url`` is resolved by the caller (the CLI starts the embedded server)."""
     runtime = Runtime.from_settings(settings)
@@ -111,7 +163,13 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     limiter = RateLimiter(counter, settings.rate_limit_per_minute, token_in_force)
 
     async def build_rest_context(request: Request) -> Any:
-        return context_for(runtime, request, None)
+        context = context_for(runtime, request, None)
+        ticket = request.query_params.get("ticket")
+        record_id = request.path_params.get("id")
+        audio_path = f"/records/{record_id}/audio"
+        if ticket and context.authorization is None and request.url.path.endswith(audio_path):
+            return _audio_link_context(context, ticket, str(record_id))
+        return context
 
     slots = UploadSlots(settings.max_concurrent_uploads_per_org)
 
@@ -186,12 +244,14 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 rest_refusal,
             ),
         ),
+        Mount("/", app=Dashboard(directory=DASHBOARD, html=True), name="dashboard"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error_handler},  # unknown paths: the envelope
         middleware=[
+            *_cors(settings.allowed_origins),
             Middleware(RequestContextMiddleware),
             Middleware(RateLimitMiddleware, limiter=limiter),
         ],

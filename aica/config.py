@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     """For JSON bodies; uploads have their own limit."""
     session_token_ttl_hours: int = Field(default=24 * 14, ge=1)
     allowed_origins: JsonList = Field(default_factory=list)
-    """Origins allowed to open the GraphQL WebSocket; empty means same host only."""
+    """Origins allowed to open the GraphQL WebSocket and to call the API from a browser (CORS);
+    empty means same host only."""
 
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     """Audio uploads and ingest downloads; enforced while streaming (413)."""

@@ -333,7 +333,8 @@ async def test_unknown_route_under_the_api_is_404_in_the_envelope(
     assert_rest_error(response, 404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/api", "/graphql/nope", "/healthz/x"])
+# "/" is the dashboard.
+@pytest.mark.parametrize("path", ["/nope", "/api", "/graphql/nope", "/healthz/x"])
 async def test_unknown_paths_outside_the_api_are_404_in_the_envelope(
     client: httpx.AsyncClient, path: str
 ) -> None:

@@ -28,16 +28,19 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, object] | None = None
     """Set by strawberry from a WebSocket's ``connection_init`` payload."""
+    _principal: auth.Principal | None = None
     _grant: auth.Grant | None = None
+    """The token read with the caller's membership in the selected org (one query)."""
     _actor: Actor | None = None
     _fresh: bool = False
 
     async def principal(self) -> auth.Principal:
-        if self._grant is None:
+        if self._principal is None:
             self._grant = await auth.grant(
                 self.bearer_token(), self.selected_org_id, self.runtime.grants, fresh=self._fresh
             )
-        return self._grant.principal
+            self._principal = self._grant.principal
+        return self._principal
 
     def bearer_token(self) -> str:
         if not self.authorization:
@@ -54,14 +57,16 @@ class Context:
                     "Select an organization with the X-Selected-Org-ID header",
                     field="X-Selected-Org-ID",
                 )
-            assert self._grant is not None  # read by principal()
-            self._actor = self._grant.actor_in(org_id)
+            if self._grant is not None:
+                self._actor = self._grant.actor_in(org_id)
+            else:  # a principal found otherwise (a signed audio link): its membership now
+                self._actor = await auth.actor_for(principal, org_id)
         return self._actor
 
     async def actor_now(self) -> Actor:
         """The caller as the database says now: a socket lives for hours, through token
         revocation, removal from the org and role changes (one indexed read)."""
-        self._grant = self._actor = None
+        self._principal = self._grant = self._actor = None
         self._fresh = True
         return await self.actor()
 

@@ -28,6 +28,7 @@ from aica.graphql.types.analyses import AnalysisMutations, AnalysisQueries
 from aica.graphql.types.billing import BillingMutations, BillingQueries
 from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
+from aica.graphql.types.media import MediaQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
@@ -48,6 +49,7 @@ class Query(
     RecordQueries,
     TranscriptQueries,
     AudioQueries,
+    MediaQueries,
     IntegrationQueries,
     AnalysisQueries,
     StatsQueries,

@@ -130,12 +130,7 @@ async def _load_grant(token_hash: str, org_id: str | None, now: datetime) -> Gra
     if not rows:
         raise Unauthenticated("Invalid token")
     row = rows[0]
-    if row["revoked_at"] is not None:
-        raise Unauthenticated("Token has been revoked")
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        raise Unauthenticated("Token has expired")
-    if row["last_used_at"] is None or now - row["last_used_at"] > _LAST_USED_RESOLUTION:
-        await Token.filter(pk=row["id"]).update(last_used_at=now)
+    await _in_force(row["id"], row["revoked_at"], row["expires_at"], row["last_used_at"], now)
     member = None
     if row["role"] is not None:
         member = Actor(
@@ -147,6 +142,28 @@ async def _load_grant(token_hash: str, org_id: str | None, now: datetime) -> Gra
         )
     principal = Principal(row["user_id"], row["id"], TokenKind(row["kind"]), row["org_id"])
     return Grant(principal, row["expires_at"], member)
+
+
+async def principal_of(token: Token) -> Principal:
+    """The token's holder, if the token is still in force (revocation and expiry)."""
+    now = datetime.now(UTC)
+    await _in_force(token.pk, token.revoked_at, token.expires_at, token.last_used_at, now)
+    return Principal(token.user_id, token.id, TokenKind(token.kind), token.org_id)
+
+
+async def _in_force(
+    token_id: str,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    last_used_at: datetime | None,
+    now: datetime,
+) -> None:
+    if revoked_at is not None:
+        raise Unauthenticated("Token has been revoked")
+    if expires_at is not None and expires_at <= now:
+        raise Unauthenticated("Token has expired")
+    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
+        await Token.filter(pk=token_id).update(last_used_at=now)
 
 
 def forget(grants: Grants, user_id: str) -> None:

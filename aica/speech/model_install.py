@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from aica.speech.whisper_models import HUB_SIZES, ModelUnavailable, file_sha256, resolve_model
@@ -63,17 +64,22 @@ def _install_copy(source: Path, models_dir: Path) -> Path:
 
 
 def _install_download(name: str, models_dir: Path) -> Path:
+    """The hub client checks each file's size as it lands; a short one fails the install."""
     from faster_whisper.utils import download_model
 
     target = models_dir / name
     with _staging(models_dir, target) as staging:
         try:
-            download_model(name, output_dir=str(staging))
-        except Exception as exc:  # no route to the hub, a proxy, a full disk ...
+            with warnings.catch_warnings():
+                # faster-whisper passes a keyword the hub client deprecated; not the user's concern
+                warnings.simplefilter("ignore", UserWarning)
+                download_model(name, output_dir=str(staging))
+        except Exception as exc:  # no route to the hub, a proxy, a full disk, a cut download
             raise ModelUnavailable(
                 f"Could not download Whisper model {name}: {exc}. On a server without internet, "
                 f"download it on another machine and run: aica models install DIRECTORY"
             ) from exc
+        shutil.rmtree(staging / ".cache", ignore_errors=True)  # the hub client's bookkeeping
     return target
 
 
