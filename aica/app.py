@@ -3,6 +3,8 @@ dashboard at /."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
 from collections.abc import AsyncIterator
@@ -98,9 +100,10 @@ class BodyLimit:
         await limited(scope, receive, send_as_graphql)
 
 
-async def _token_in_force(authorization: bytes) -> bool:
-    raw = bearer(authorization.decode("latin-1"))
-    return raw is not None and await auth.is_live(raw)
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def graphql_refusal(exc: AicaError, _: Request) -> Response:
@@ -152,7 +155,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     graphql = GraphQLView(schema, runtime)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     counter = RedisCounter(redis) if redis else MemoryCounter()
-    limiter = RateLimiter(counter, settings.rate_limit_per_minute, _token_in_force)
+
+    async def token_in_force(authorization: bytes) -> bool:
+        raw = bearer(authorization.decode("latin-1"))
+        return raw is not None and await auth.is_live(raw, runtime.grants)
+
+    limiter = RateLimiter(counter, settings.rate_limit_per_minute, token_in_force)
 
     async def build_rest_context(request: Request) -> Any:
         context = context_for(runtime, request, None)
@@ -177,6 +185,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             if settings.run_workers:
                 pipeline = Pipeline(runtime)
                 await stack.enter_async_context(consumers(database_url, pipeline))
+            listener = asyncio.create_task(auth.forget_when_told(runtime.events, runtime.grants))
+            stack.push_async_callback(_stop, listener)
             # What is alive after start-up (schema, models, caches) lives until exit: keep
             # the collector from scanning it again on every generation-2 pass.
             gc.freeze()
@@ -236,7 +246,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         ),
         Mount("/", app=Dashboard(directory=DASHBOARD, html=True), name="dashboard"),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error_handler},  # unknown paths: the envelope
@@ -246,3 +256,5 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             Middleware(RateLimitMiddleware, limiter=limiter),
         ],
     )
+    app.state.runtime = runtime
+    return app

@@ -29,6 +29,7 @@ from tortoise import Tortoise
 from aica import db
 from aica.config import Settings
 from aica.errors import AicaError
+from aica.events import create_broadcaster
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
 from aica.services import auth, billing, orgs, search, users
@@ -388,7 +389,18 @@ def user_set_password(
             if sys.stdin.isatty()
             else sys.stdin.readline().rstrip("\r\n")
         )
-    user = _run_with_db(Settings(), lambda: users.set_password(email, password))
+    settings = Settings()
+
+    async def reset() -> User:
+        user = await users.set_password(email, password)
+        events = create_broadcaster(settings.redis_url)  # API processes hear it through Redis
+        try:
+            await auth.access_changed(events, None, user.id)
+        finally:
+            await events.close()
+        return user
+
+    user = _run_with_db(settings, reset)
     typer.echo(f"password set for {user.email}; its tokens are revoked")
 
 

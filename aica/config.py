@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = Field(default=200, ge=0)
     """Requests a minute per token in force (else per client address); 0 disables."""
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    """How long a process trusts a token and membership it read; access changes end it at once."""
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=2000, ge=10)
     max_query_aliases: int = Field(default=30, ge=1)

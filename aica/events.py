@@ -104,6 +104,9 @@ def access_channel(user_id: str) -> str:
 
 
 ACCESS_CHANGED: Message = {"event": "access"}
+ACCESS_ANY = "access"
+"""Told ``{"userId": ...}`` along with each user's access channel: every API process listens,
+to forget the grants it remembers of that user."""
 
 
 async def publish_safely(broadcaster: Broadcaster, channel: str, message: Message) -> None:

@@ -1,8 +1,12 @@
-"""The long-lived collaborators one process shares: settings, storage, events."""
+"""The long-lived collaborators one process shares: settings, storage, events, grants."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TTLCache
 
 from aica.config import Settings
 from aica.events import Broadcaster, create_broadcaster
@@ -14,7 +18,18 @@ class Runtime:
     settings: Settings
     storage: Storage
     events: Broadcaster
+    grants: TTLCache[Hashable, Any]
+    """Tokens lately found in force, with their memberships (``services.auth.grant``)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        return cls(settings, Storage(settings.data_dir), create_broadcaster(settings.redis_url))
+        return cls(
+            settings,
+            Storage(settings.data_dir),
+            create_broadcaster(settings.redis_url),
+            TTLCache(maxsize=MAX_GRANTS, ttl=settings.auth_cache_seconds),
+        )
+
+
+MAX_GRANTS = 10_000
+"""Tokens remembered at once; past that the oldest go first."""

@@ -16,8 +16,9 @@ from graphql import (
     VariableDefinitionNode,
 )
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from aica.jsonout import FastJSONResponse
 from rest_compat.bodies import read_body
 from rest_compat.errors import RestError, coded_error, from_graphql_error
 from rest_compat.files import AudioFile
@@ -206,5 +207,5 @@ class RestEndpoint:
             )
         if self.route.shape is Shape.LIST:
             meta = {key: value[key] for key in self.route.meta}
-            return JSONResponse({"data": value["items"], "meta": meta}, self.route.status)
-        return JSONResponse({"data": value}, self.route.status)
+            return FastJSONResponse({"data": value["items"], "meta": meta}, self.route.status)
+        return FastJSONResponse({"data": value}, self.route.status)

@@ -100,6 +100,9 @@ REST_PATH = "/api/v1/records?pageSize=100"
 FLOOR_PATH = "/records"
 PAGE_SIZE = 100
 CASES = "abcd"
+CPU_AIMS = {"a": 3.0, "b": 2.5}
+"""Server CPU per request, as a multiple of the floor's, that issue 11 aims at."""
+PROFILE_TOP = 8
 
 AGENTS = [
     "Alice Carter", "Bob Novak", "Chen Wei", "Dmitri Orlov", "Eva Lind",
@@ -543,6 +546,52 @@ def start_profiler(
     )  # fmt: skip
 
 
+def profile_summary(directory: str, cases: list[Case]) -> list[str]:
+    """Where each server's CPU went, from the stacks ``--profile`` collected: the share of
+    samples spent in each stage of a request (callees included) and the functions that used
+    the most CPU themselves."""
+    lines = ["", "Profile (py-spy samples of each server while it was measured):"]
+    for case in cases:
+        stages = dict.fromkeys(STAGES, 0)
+        own: dict[str, int] = {}
+        total = 0
+        for path in sorted(Path(directory).glob(f"{case.key}-round*.txt")):
+            for line in path.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                frames = [f.split(" (", 1)[0] for f in stack.split(";")]
+                samples = int(count)
+                total += samples
+                own[frames[-1]] = own.get(frames[-1], 0) + samples
+                for stage, names in STAGES.items():
+                    if names.intersection(frames):
+                        stages[stage] += samples
+        if not total:
+            continue
+        share = {k: f"{100 * n / total:.0f}%" for k, n in stages.items() if n}
+        top = sorted(own.items(), key=lambda item: -item[1])[:PROFILE_TOP]
+        lines += [
+            f"- ({case.key}) {case.label}, {total} samples; by stage: "
+            + ", ".join(f"{stage} {pct}" for stage, pct in share.items()),
+            "  most CPU in the function itself: "
+            + ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in top),
+        ]
+    return lines
+
+
+STAGES: dict[str, set[str]] = {
+    "authentication": {"grant", "authenticate", "actor_for", "Context.actor"},
+    "parse + validate + limits": {"Schema._prepare_operation_async", "QueryCost.on_execute",
+                                  "InputGuard.on_execute", "DocumentBudget.on_validate"},
+    "list query (SQL + rows)": {"list_records"},
+    "related objects (DataLoaders)": {"prefetch", "dispatch_batch"},
+    "rows -> GraphQL types": {"Paginated.of"},
+    "GraphQL completion of the page": {"Executor.complete_list_value"},
+    "JSON encoding": {"GraphQLView.encode_json", "BaseView.encode_json", "dumps"},
+    "asyncpg fetch": {"Connection.fetch", "Connection.fetchval"},
+}  # fmt: skip
+"""Functions that mark a stage of a request in the stacks (exact names, class-qualified)."""
+
+
 def find_py_spy() -> str | None:
     beside = Path(sys.executable).parent / "py-spy"
     return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
@@ -662,9 +711,19 @@ def ratios(results: dict[str, Result]) -> list[str]:
     if a and c and a.count and c.count:
         lines.append(
             f"- a/c throughput: {a.rps / c.rps:.2f} (GraphQL serves {100 * a.rps / c.rps:.0f}%"
-            f" of the floor's requests/s); a/c p50: {a.percentile(0.5) / c.percentile(0.5):.2f};"
-            f" a/c server CPU per request: {a.server_cpu / a.count / (c.server_cpu / c.count):.1f}"
+            f" of the floor's requests/s); a/c p50: {a.percentile(0.5) / c.percentile(0.5):.2f}"
         )
+    if c and c.count:
+        floor = c.server_cpu / c.count
+        for key, aim in CPU_AIMS.items():
+            r = results.get(key)
+            if r and r.count:
+                ratio = r.server_cpu / r.count / floor
+                verdict = "met" if ratio <= aim else "NOT met"
+                lines.append(
+                    f"- {key}/c server CPU per request: {ratio:.1f}x the floor (aim <= {aim:g}x:"
+                    f" {verdict})"
+                )
     for rest, graphql, what in ((b, a, "b/a"), (b, d, "b/d")):
         if not (rest and graphql and rest.rps and graphql.rps):
             continue
@@ -801,6 +860,8 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(floor, "/healthz", within=60)
             results = run_async(bench(args, fx, cases, run.database))
             print(report(args, cases, results), flush=True)
+            if args.profile:
+                print("\n".join(profile_summary(args.profile, cases)), flush=True)
             if args.hold:
                 log(
                     f"holding: aica pid {aica.process.pid} port {aica.port}, floor pid"

@@ -32,6 +32,7 @@ import httpx
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
 
 from aica import db
 from aica.app import create_app
@@ -91,12 +92,13 @@ def make_settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_server(
-    settings: Settings, url: str, *, lifespan: str = "on"
+    settings: Settings, url: str, *, lifespan: str = "on", app: Starlette | None = None
 ) -> AsyncIterator[str]:
-    """A real uvicorn server in this event loop; yields its base URL."""
+    """A real uvicorn server in this event loop (``app``, else one made from ``settings``);
+    yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, url),
+        app or create_app(settings, url),
         host="127.0.0.1",
         port=port,
         lifespan=lifespan,

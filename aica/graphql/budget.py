@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -59,11 +60,19 @@ class DocumentBudget(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
+        query = self.execution_context.query
         if document is not None:
             if self.refusal is not None:
                 _check_anonymous(document, self.refusal)
-            _check_size(document, self.max_fields)
+            if (query, self.max_fields) not in _WITHIN:
+                _check_size(document, self.max_fields)
+                if query:
+                    _WITHIN[(query, self.max_fields)] = True
         yield
+
+
+_WITHIN: LRUCache[tuple[str, int], bool] = LRUCache(maxsize=512)
+"""Documents measured and found within ``max_fields``: the same few come again and again."""
 
 
 async def _authentication_error(context: Context) -> AicaError | None:

@@ -11,7 +11,6 @@ from starlette.websockets import WebSocket
 
 from aica.config import Settings
 from aica.errors import AicaError, BadInput, Unauthenticated
-from aica.events import ACCESS_CHANGED, access_channel, publish_safely
 from aica.graphql.dataloaders import Loaders
 from aica.runtime import Runtime
 from aica.services import auth
@@ -30,11 +29,17 @@ class Context:
     connection_params: dict[str, object] | None = None
     """Set by strawberry from a WebSocket's ``connection_init`` payload."""
     _principal: auth.Principal | None = None
+    _grant: auth.Grant | None = None
+    """The token read with the caller's membership in the selected org (one query)."""
     _actor: Actor | None = None
+    _fresh: bool = False
 
     async def principal(self) -> auth.Principal:
         if self._principal is None:
-            self._principal = await auth.authenticate(self.bearer_token())
+            self._grant = await auth.grant(
+                self.bearer_token(), self.selected_org_id, self.runtime.grants, fresh=self._fresh
+            )
+            self._principal = self._grant.principal
         return self._principal
 
     def bearer_token(self) -> str:
@@ -52,18 +57,23 @@ class Context:
                     "Select an organization with the X-Selected-Org-ID header",
                     field="X-Selected-Org-ID",
                 )
-            self._actor = await auth.actor_for(principal, org_id)
+            if self._grant is not None:
+                self._actor = self._grant.actor_in(org_id)
+            else:  # a principal found otherwise (a signed audio link): its membership now
+                self._actor = await auth.actor_for(principal, org_id)
         return self._actor
 
     async def actor_now(self) -> Actor:
         """The caller as the database says now: a socket lives for hours, through token
-        revocation, removal from the org and role changes (two indexed reads)."""
-        self._principal = self._actor = None
+        revocation, removal from the org and role changes (one indexed read)."""
+        self._principal = self._grant = self._actor = None
+        self._fresh = True
         return await self.actor()
 
     async def access_changed(self, user_id: str) -> None:
-        """Live sockets of ``user_id`` re-check their caller now, not at their next event."""
-        await publish_safely(self.runtime.events, access_channel(user_id), ACCESS_CHANGED)
+        """Live sockets of ``user_id`` re-check their caller now, not at their next event, and
+        no process goes on trusting what it remembered of them."""
+        await auth.access_changed(self.runtime.events, self.runtime.grants, user_id)
 
     async def close_socket(self, error: AicaError) -> None:
         """End a WebSocket whose caller lost access (4403, as a refused connection_init)."""

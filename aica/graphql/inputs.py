@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -44,10 +45,17 @@ class InputGuard(SchemaExtension):
             )
         for name, value in (context.variables or {}).items():
             check_value(value, [name])
-        if context.graphql_document is not None:
-            for argument in _arguments(context.graphql_document):
+        document = context.graphql_document
+        if document is not None and context.query not in _CLEAN:
+            for argument in _arguments(document):
                 _check_literal(argument.value, [argument.name.value])
+            if context.query:
+                _CLEAN[context.query] = True
         yield
+
+
+_CLEAN: LRUCache[str, bool] = LRUCache(maxsize=512)
+"""Documents whose literals passed: a client sends the same few documents again and again."""
 
 
 def check_value(value: Any, path: list[str]) -> None:

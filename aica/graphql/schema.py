@@ -20,6 +20,7 @@ from aica.config import Settings
 from aica.graphql.budget import DocumentBudget
 from aica.graphql.cost import QueryCost
 from aica.graphql.errors import MaskUnexpectedErrors, is_unexpected, log
+from aica.graphql.executor import PlainFieldExecutor
 from aica.graphql.inputs import InputGuard
 from aica.graphql.scalars import SCALARS
 from aica.graphql.types.alerts import AlertMutations, AlertQueries, AlertSubscriptions
@@ -117,4 +118,5 @@ def build_schema(settings: Settings | None = None) -> Schema:
         subscription=Subscription,
         extensions=list(extensions),
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        execution_context_class=PlainFieldExecutor,
     )

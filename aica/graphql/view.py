@@ -18,6 +18,7 @@ from strawberry.types.unset import UnsetType
 from aica.errors import AicaError, BadInput
 from aica.graphql.context import Context, bearer
 from aica.graphql.schema import Schema
+from aica.jsonout import dumps
 from aica.nesting import loads
 from aica.runtime import Runtime
 
@@ -101,6 +102,10 @@ class GraphQLView(GraphQL[Context, None]):
             await _refuse_handshake(WebSocket(scope, receive, send), _NO_SUBPROTOCOL)
             return
         await super().__call__(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        """Text, not bytes: WebSocket messages go out as text frames (graphql-transport-ws)."""
+        return dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cachetools import TTLCache
+from tortoise import Tortoise
 from tortoise.expressions import F, Q
 
 from aica.errors import BadInput, Forbidden, NotFound, Unauthenticated
+from aica.events import (
+    ACCESS_ANY,
+    ACCESS_CHANGED,
+    Broadcaster,
+    access_channel,
+    publish_safely,
+)
 from aica.models import Membership, Role, Token, TokenKind, User
 from aica.services.access import Actor
 from aica.services.passwords import verify_password
@@ -70,35 +80,135 @@ async def issue_token(
     return raw, token
 
 
-async def authenticate(raw: str) -> Principal:
-    token = await Token.get_or_none(token_hash=hash_token(raw))
-    if token is None:
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A token in force and its membership in one org (None: not a member there)."""
+
+    principal: Principal
+    expires_at: datetime | None
+    member: Actor | None
+
+    def actor_in(self, org_id: str) -> Actor:
+        _check_bound(self.principal, org_id)
+        if self.member is None or self.member.org_id != org_id:
+            raise Forbidden("You are not a member of this organization")
+        return self.member
+
+
+Grants = TTLCache[Hashable, Grant]
+"""Grants a process found lately, by token hash and by token hash and org (``Runtime``)."""
+
+
+_GRANT = """
+SELECT t.id, t.user_id, t.kind, t.org_id, t.expires_at, t.revoked_at, t.last_used_at,
+       m.org_id AS member_org_id, m.role, m.agent_name, m.agent_external_id
+FROM tokens t
+LEFT JOIN memberships m
+       ON m.user_id = t.user_id AND m.org_id = COALESCE($2::text, t.org_id) AND NOT m.pending
+WHERE t.token_hash = $1
+"""
+
+
+async def grant(raw: str, org_id: str | None, grants: Grants, *, fresh: bool = False) -> Grant:
+    """The token and its membership in ``org_id`` (else in the org it is bound to) in one
+    query, then from ``grants`` for its few seconds; :func:`forget` ends them at once.
+    ``fresh`` reads the database whatever is remembered."""
+    token_hash = hash_token(raw)
+    now = datetime.now(UTC)
+    found = None if fresh else grants.get((token_hash, org_id))
+    if found is None:
+        found = await _load_grant(token_hash, org_id, now)
+        grants[(token_hash, org_id)] = grants[token_hash] = found
+    elif found.expires_at is not None and found.expires_at <= now:
+        raise Unauthenticated("Token has expired")
+    return found
+
+
+async def _load_grant(token_hash: str, org_id: str | None, now: datetime) -> Grant:
+    db = Tortoise.get_connection("default")
+    rows = await db.execute_query_dict(_GRANT, [token_hash, org_id])
+    if not rows:
         raise Unauthenticated("Invalid token")
-    return await principal_of(token)
+    row = rows[0]
+    await _in_force(row["id"], row["revoked_at"], row["expires_at"], row["last_used_at"], now)
+    member = None
+    if row["role"] is not None:
+        member = Actor(
+            user_id=row["user_id"],
+            org_id=row["member_org_id"],
+            role=Role(row["role"]),
+            agent_name=row["agent_name"],
+            agent_external_id=row["agent_external_id"],
+        )
+    principal = Principal(row["user_id"], row["id"], TokenKind(row["kind"]), row["org_id"])
+    return Grant(principal, row["expires_at"], member)
 
 
 async def principal_of(token: Token) -> Principal:
     """The token's holder, if the token is still in force (revocation and expiry)."""
     now = datetime.now(UTC)
-    if token.revoked_at is not None:
-        raise Unauthenticated("Token has been revoked")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise Unauthenticated("Token has expired")
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
-        await Token.filter(pk=token.pk).update(last_used_at=now)
+    await _in_force(token.pk, token.revoked_at, token.expires_at, token.last_used_at, now)
     return Principal(token.user_id, token.id, TokenKind(token.kind), token.org_id)
 
 
-async def is_live(raw: str) -> bool:
-    """Whether ``raw`` is a token in force (one indexed read, for the rate limiter)."""
-    in_force = Q(expires_at=None) | Q(expires_at__gt=datetime.now(UTC))
+async def _in_force(
+    token_id: str,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    last_used_at: datetime | None,
+    now: datetime,
+) -> None:
+    if revoked_at is not None:
+        raise Unauthenticated("Token has been revoked")
+    if expires_at is not None and expires_at <= now:
+        raise Unauthenticated("Token has expired")
+    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
+        await Token.filter(pk=token_id).update(last_used_at=now)
+
+
+def forget(grants: Grants, user_id: str) -> None:
+    """Drop what is remembered of ``user_id``'s tokens: their access may have shrunk."""
+    for key, found in list(grants.items()):
+        if found.principal.user_id == user_id:
+            grants.pop(key, None)
+
+
+async def access_changed(events: Broadcaster, grants: Grants | None, user_id: str) -> None:
+    """``user_id``'s access may have shrunk: forget their grants here at once, tell every
+    other process to (the ``access`` channel), and their live sockets to re-check."""
+    if grants is not None:
+        forget(grants, user_id)
+    await publish_safely(events, access_channel(user_id), ACCESS_CHANGED)
+    await publish_safely(events, ACCESS_ANY, {"userId": user_id})
+
+
+async def forget_when_told(events: Broadcaster, grants: Grants) -> None:
+    """Runs for the life of an API process: other processes' access changes (events)."""
+    async for message in events.subscribe(ACCESS_ANY):
+        user_id = message.get("userId")
+        if isinstance(user_id, str):
+            forget(grants, user_id)
+
+
+async def is_live(raw: str, grants: Grants) -> bool:
+    """Whether ``raw`` is a token in force (remembered, or one indexed read), for the rate
+    limiter."""
+    now = datetime.now(UTC)
+    found = grants.get(hash_token(raw))
+    if found is not None:
+        return found.expires_at is None or found.expires_at > now
+    in_force = Q(expires_at=None) | Q(expires_at__gt=now)
     return await Token.filter(in_force, token_hash=hash_token(raw), revoked_at=None).exists()
+
+
+def _check_bound(principal: Principal, org_id: str) -> None:
+    if principal.bound_org_id is not None and principal.bound_org_id != org_id:
+        raise Forbidden("This token is bound to another organization")
 
 
 async def actor_for(principal: Principal, org_id: str) -> Actor:
     """The principal acting in ``org_id``; not a member (or a token bound elsewhere) is 403."""
-    if principal.bound_org_id is not None and principal.bound_org_id != org_id:
-        raise Forbidden("This token is bound to another organization")
+    _check_bound(principal, org_id)
     membership = await Membership.get_or_none(
         org_id=org_id, user_id=principal.user_id, pending=False
     )

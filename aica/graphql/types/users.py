@@ -147,7 +147,8 @@ class UserMutations:
         )
     )
     async def accept_invite(self, info: Info, password: str, name: str | None = None) -> bool:
-        await users.accept_invite(info.context.bearer_token(), password, name)
+        user = await users.accept_invite(info.context.bearer_token(), password, name)
+        await info.context.access_changed(user.id)  # a new password revokes old tokens
         return True
 
     @strawberry.mutation
