@@ -212,3 +212,18 @@ def test_a_tone_can_cover_a_span_instead_of_silence() -> None:
     spectrum = np.abs(np.fft.rfft(covered))
     assert abs(float(np.fft.rfftfreq(len(covered), 1 / rate)[spectrum.argmax()]) - 1000) < 5
     assert np.array_equal(out[: rate - 1], speech[: rate - 1])
+
+
+def test_a_card_heard_short_takes_the_number_one_misheard_word_later_as_its_tail() -> None:
+    # "... three zero one zero, nine nine zero three" as a recogniser wrote it
+    said = (
+        "My other card is five four two five, two three three four, three zero one zero, I'm 003."
+    )
+    assert found(said) == [
+        ("CARD", "five four two five, two three three four, three zero one zero, I'm 003.")
+    ]
+
+
+def test_a_whole_card_does_not_swallow_the_number_after_it() -> None:
+    said = "card 4539 1488 0343 6467 and I'm 30 today"
+    assert found(said) == [("CARD", "4539 1488 0343 6467")]

@@ -176,7 +176,7 @@ async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
     connection = await asyncpg.connect(stack.dsn)
     try:
         row = await connection.fetchrow(
-            "SELECT r.status, r.attempts, r.error, r.progress, r.stages_done, "
+            "SELECT r.status, r.attempts, r.error, r.progress, r.stage, r.stages_done, "
             "(SELECT count(*) FROM transcripts t WHERE t.record_id = r.id) AS transcripts "
             "FROM records r WHERE r.id = $1",
             record_id,
@@ -214,7 +214,7 @@ async def test_a_worker_killed_mid_transcription_is_replaced_and_the_record_comp
     first = start_aica(stack.env, tmp_path / "w1.log", "worker")
     try:
         await wait_for(
-            stack, record_id, lambda r: r["status"] == "processing" and r["progress"] > 0
+            stack, record_id, lambda r: r["status"] == "processing" and r["stage"] == "transcribing"
         )
     finally:
         kill(first)
@@ -247,7 +247,7 @@ async def test_a_worker_killed_after_the_download_resumes_without_downloading_ag
         record_id = created.json()["data"]["id"]
         first = start_aica(stack.env, tmp_path / "w1.log", "worker")
         try:
-            row = await wait_for(stack, record_id, lambda r: r["progress"] > 0)
+            row = await wait_for(stack, record_id, lambda r: r["stage"] == "transcribing")
         finally:
             kill(first)
         assert row["stages_done"] == ["downloading"]
@@ -308,7 +308,9 @@ async def test_a_recording_that_kills_its_worker_every_time_ends_failed(
         worker = start_aica(stack.env, tmp_path / f"w{attempt}.log", "worker")
         try:
             await wait_for(
-                stack, record_id, lambda r, a=attempt: r["attempts"] == a and r["progress"] > 0
+                stack,
+                record_id,
+                lambda r, a=attempt: r["attempts"] == a and r["stage"] == "transcribing",
             )
         finally:
             kill(worker)

@@ -151,13 +151,23 @@ def _cards(norms: list[str], runs: list[_Run]) -> list[Found]:
     """Luhn-valid 13-19 digits; after a card keyword also an invalid 12-19 (one misheard digit
     must not leave the other fifteen in the clear)."""
     found = []
-    for run in runs:
+    for k, run in enumerate(runs):
         announced = _announced(norms, run.first, rules.keywords("card"))
         for window in _windows(run, 12 if announced else 13, 19):
             if announced or luhn.is_valid(window.digits):
-                found.append(Found(CARD, window.first, window.last))
+                found.append(Found(CARD, window.first, _card_end(window, runs[k + 1 :])))
                 break
     return found
+
+
+def _card_end(card: _Run, after: list[_Run]) -> int:
+    """Where a card heard short of 16 digits ends: a number one misheard word later is its
+    tail ("... three zero one zero, I'm 003" for "... nine nine zero three")."""
+    if len(card.digits) < 16 and after:
+        tail = after[0]
+        if tail.first - card.last <= 2 and len(card.digits) + len(tail.digits) <= 19:
+            return tail.last
+    return card.last
 
 
 def _phones(norms: list[str], runs: list[_Run], language: str) -> list[Found]:

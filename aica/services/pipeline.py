@@ -216,7 +216,8 @@ async def redact(run: StageRun) -> None:
 
 async def separate(run: StageRun) -> None:
     """Mono calls: agent and customer told apart by voice (stereo: noted as by channel)."""
-    path = run.runtime.storage.path(run.record.audio_key or "")
+    key = run.record.audio_key
+    path = run.runtime.storage.path(key) if key else None
     settings = run.runtime.settings
     if run.speech is None:
         found = await speakers.separate(run.record, run.profile_key, settings, path)

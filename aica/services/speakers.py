@@ -51,7 +51,7 @@ def separation(
 
 
 async def separate(
-    record: Record, profile_key: str, settings: Settings, audio_path: Path
+    record: Record, profile_key: str, settings: Settings, audio_path: Path | None
 ) -> tuple[list[Segment] | None, dict[str, Any]]:
     """The record's transcript segments labelled by side (None: leave them as they are) and
     how the sides were found. CPU work runs in a thread."""
@@ -73,6 +73,8 @@ async def separate(
         )
     if not segments:
         return None, separation("none", None, detail="nobody speaks in this call")
+    if audio_path is None:  # a transcript stored without its recording (imported, tests)
+        return None, separation("none", None, detail="no recording stored to listen to")
     found = await asyncio.to_thread(_diarize, audio_path, settings.data_dir)
     if found.speakers < 2:
         return None, separation("none", None, detail="one voice heard: nothing to separate")
