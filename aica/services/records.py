@@ -58,16 +58,6 @@ class RecordFilter:
     max_score: float | None = None
 
 
-ROW_FIELDS = (
-    "id", "project_id", "type", "status", "progress", "stage", "error", "duration",
-    "quality_score", "agent_name", "agent_external_id", "customer_phone", "source",
-    "external_id", "file_name", "format", "size", "sha256", "channels", "language",
-    "language_probability", "warnings", "redactions", "speaker_separation", "metadata",
-    "created_at", "completed_at", "analysis_id",
-)  # fmt: skip
-"""What the API shows of a record: the columns of a listed row."""
-
-
 def visible_records(actor: Actor) -> QuerySet[Record]:
     query = Record.filter(org_id=actor.org_id)
     if actor.is_agent:

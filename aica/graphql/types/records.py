@@ -117,41 +117,37 @@ class Record:
 
     @classmethod
     def from_model(cls, record: models.Record, *, mask_phone: bool) -> Record:
-        return cls.from_row({f: getattr(record, f) for f in records.ROW_FIELDS}, mask_phone)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], mask_phone: bool) -> Record:
-        """A row of :data:`records.ROW_FIELDS` (a page is read as rows, not models)."""
-        phone = row["customer_phone"]
         return cls(
-            id=strawberry.ID(row["id"]),
-            project_id=strawberry.ID(row["project_id"]),
-            type=row["type"],
-            status=models.RecordStatus(row["status"]),
-            progress=row["progress"],
-            stage=row["stage"],
-            error=row["error"],
-            duration=_round(row["duration"]),
-            quality_score=_round(row["quality_score"]),
-            agent_name=row["agent_name"],
-            agent_external_id=row["agent_external_id"],
-            customer_phone=records.mask_phone(phone) if mask_phone else phone,
-            source=models.RecordSource(row["source"]),
-            external_id=row["external_id"],
-            file_name=row["file_name"],
-            format=row["format"],
-            size=row["size"],
-            sha256=row["sha256"],
-            channels=row["channels"],
-            language=row["language"],
-            language_probability=row["language_probability"],
-            warnings=TranscriptWarning.many(row["warnings"]),
-            redactions=RedactedSpan.many(row["redactions"]),
-            speaker_separation=SpeakerSeparation.from_stored(row["speaker_separation"]),
-            metadata=JSON(_as_dict(row["metadata"])),
-            created_at=row["created_at"],
-            completed_at=row["completed_at"],
-            analysis_id=row["analysis_id"],
+            id=strawberry.ID(record.id),
+            project_id=strawberry.ID(record.project_id),
+            type=record.type,
+            status=models.RecordStatus(record.status),
+            progress=record.progress,
+            stage=record.stage,
+            error=record.error,
+            duration=_round(record.duration),
+            quality_score=_round(record.quality_score),
+            agent_name=record.agent_name,
+            agent_external_id=record.agent_external_id,
+            customer_phone=(
+                records.mask_phone(record.customer_phone) if mask_phone else record.customer_phone
+            ),
+            source=models.RecordSource(record.source),
+            external_id=record.external_id,
+            file_name=record.file_name,
+            format=record.format,
+            size=record.size,
+            sha256=record.sha256,
+            channels=record.channels,
+            language=record.language,
+            language_probability=record.language_probability,
+            warnings=TranscriptWarning.many(record.warnings),
+            redactions=RedactedSpan.many(record.redactions),
+            speaker_separation=SpeakerSeparation.from_stored(record.speaker_separation),
+            metadata=JSON(_as_dict(record.metadata)),
+            created_at=record.created_at,
+            completed_at=record.completed_at,
+            analysis_id=record.analysis_id,
         )
 
 
