@@ -92,11 +92,18 @@ def make_settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_server(
-    settings: Settings, url: str, *, lifespan: str = "on", app: Starlette | None = None
+    settings: Settings,
+    url: str,
+    *,
+    lifespan: str = "on",
+    app: Starlette | None = None,
+    port: int | None = None,
+    grace: float | None = None,
 ) -> AsyncIterator[str]:
     """A real uvicorn server in this event loop (``app``, else one made from ``settings``);
-    yields its base URL."""
-    port = free_port()
+    yields its base URL. ``port`` fixes the address (a server that comes back at it),
+    ``grace`` bounds how long open WebSockets hold its shutdown."""
+    port = port or free_port()
     config = uvicorn.Config(
         app or create_app(settings, url),
         host="127.0.0.1",
@@ -104,6 +111,7 @@ async def running_server(
         lifespan=lifespan,
         log_config=None,
         ws="websockets-sansio",
+        timeout_graceful_shutdown=grace,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

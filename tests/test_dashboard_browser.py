@@ -6,19 +6,15 @@ either is missing. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from aica.app import create_app
 from aica.models import Role
 from aica.services import users
 from tests.audio import AudioFactory, Turn
@@ -30,6 +26,7 @@ from tests.conftest import (
     make_project,
     make_record,
     make_settings,
+    running_server,
     upload,
 )
 
@@ -92,31 +89,6 @@ async def sign_in_with_token(page: playwright.Page, url: str, token: str) -> Non
     await page.goto(url + "/")
     await page.fill("#token-form [name=token]", token)
     await page.click("#token-form [type=submit]")
-
-
-@asynccontextmanager
-async def serving_on(port: int, database_url: str) -> AsyncIterator[str]:
-    """A second server on a fixed port, so it can go away and come back at the same address."""
-    config = uvicorn.Config(
-        create_app(make_settings(), database_url),
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_config=None,
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def screenshot(page: playwright.Page, name: str) -> None:
@@ -282,14 +254,16 @@ async def test_the_page_shows_it_is_offline_reconnects_and_catches_up(
     project = await make_project(tenant.org_id)
     port = free_port()
     page = await browser.new_page()
-    async with serving_on(port, database_url) as url:
+    async with running_server(
+        make_settings(), database_url, lifespan="off", port=port, grace=1
+    ) as url:
         await sign_in_with_token(page, url, tenant.owner.token)
         await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
         await page.evaluate("window.stillTheSamePage = true")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
     await expect(page.locator("#connection")).to_contain_text("retrying")
     meanwhile = await make_record(project, file_name="while-offline.wav", status="completed")
-    async with serving_on(port, database_url):
+    async with running_server(make_settings(), database_url, lifespan="off", port=port, grace=1):
         await expect(page.locator("#connection")).to_have_attribute(
             "data-state", "online", timeout=60_000
         )
