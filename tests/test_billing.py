@@ -29,7 +29,7 @@ from aica.models import (
 )
 from aica.runtime import Runtime
 from aica.services import billing
-from aica.services.pipeline import STAGES, Speech, StageRun, StageSpec, run_stages
+from aica.services.pipeline import Speech, StageRun, run_stages
 from tests.audio import AudioFactory
 from tests.conftest import (
     Tenant,
@@ -41,6 +41,7 @@ from tests.conftest import (
     upload,
 )
 from tests.http_fixtures import Receiver, audio_host, serving
+from tests.stage_runs import Crash, crashing_after, ingested
 
 SETTINGS = make_settings()
 
@@ -174,28 +175,13 @@ async def test_a_job_killed_after_metering_does_not_meter_again(
 ) -> None:
     runtime = Runtime.from_settings(SETTINGS)
     audio = AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
-    crashed: list[bool] = []
-
-    async def crash_once(_: StageRun) -> None:
-        if not crashed:
-            crashed.append(True)
-            raise RuntimeError("the worker died here")
-
-    names = [s.name for s in STAGES]
-    after = names.index(Stage.metering) + 1
-    stages = (*STAGES[:after], StageSpec("crash", 0, crash_once), *STAGES[after:])
+    stages = crashing_after(Stage.metering)
     async with serving(
         audio_host({"call.wav": audio.speech("Hello, how can I help you?")})
     ) as host:
-        project = await make_project(tenant.org_id)
-        record = await Record.create(
-            org_id=tenant.org_id,
-            project=project,
-            source="ingest",
-            audio_url=f"{host}/files/call.wav",
-        )
+        record, project = await ingested(tenant, f"{host}/files/call.wav")
         speech = Speech.for_settings(SETTINGS)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(Crash):
             await run_stages(
                 StageRun(record, project, runtime, "general", speech=speech), stages=stages
             )

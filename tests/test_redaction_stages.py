@@ -5,27 +5,23 @@ stored, so a crash before redaction transcribes again; re-analysis reads the red
 from __future__ import annotations
 
 import json
-import secrets
 import wave
 from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
 
-from aica.models import Analysis, Project, Record, RedactionMode, Role, Stage, Transcript
+from aica.models import Analysis, Record, RedactionMode, Role, Stage, Transcript
 from aica.runtime import Runtime
 from aica.services import pipeline
 from aica.services.access import Actor
-from aica.services.pipeline import STAGES, Speech, StageRun, StageSpec, run_stages
+from aica.services.pipeline import STAGES, Speech, StageRun, run_stages
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, make_project, make_settings
 from tests.http_fixtures import audio_host, serving
+from tests.stage_runs import Crash, crashing_after, ingested
 
 CALL = "Please call me back. My phone number is 4 1 5, 5 5 5, 2 6 7 1. Thank you."
-
-
-class Crash(Exception):
-    """Stands for the worker dying between two stages."""
 
 
 @pytest.fixture(scope="module")
@@ -45,25 +41,6 @@ async def audio_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[s
         yield f"{host}/files/call.wav"
 
 
-async def ingested(tenant: Tenant, url: str) -> tuple[Record, Project]:
-    project = await make_project(tenant.org_id, redaction=RedactionMode.text_and_audio)
-    record = await Record.create(
-        org_id=tenant.org_id,
-        project=project,
-        source="ingest",
-        audio_url=url,
-        external_id=secrets.token_hex(4),
-    )
-    return record, project
-
-
-def crash_always() -> StageSpec:
-    async def crash(_: StageRun) -> None:
-        raise Crash
-
-    return StageSpec("crash", 0, crash)
-
-
 def test_redaction_runs_after_transcription_and_before_anything_reads_the_transcript() -> None:
     names = [stage.name for stage in STAGES]
     assert names.index(Stage.transcribing) + 1 == names.index(Stage.redacting)
@@ -75,13 +52,12 @@ async def test_a_run_that_died_before_redacting_stored_no_transcript_and_transcr
     tenant: Tenant, runtime: Runtime, speech: Speech, audio_url: str
 ) -> None:
     names = [stage.name for stage in STAGES]
-    at = names.index(Stage.redacting)
-    record, project = await ingested(tenant, audio_url)
+    record, project = await ingested(tenant, audio_url, redaction=RedactionMode.text_and_audio)
 
     with pytest.raises(Crash):
         await run_stages(
             StageRun(record, project, runtime, "general", speech=speech),
-            stages=(*STAGES[:at], crash_always(), *STAGES[at:]),
+            stages=crashing_after(Stage.transcribing, times=None),
         )
     stored = await Record.get(pk=record.id)
     assert stored.stages_done == ["downloading"]  # transcribing waits for redacting
@@ -100,7 +76,7 @@ async def test_a_run_that_died_before_redacting_stored_no_transcript_and_transcr
 async def test_a_finished_redacted_record_reanalyzes_on_its_redacted_transcript(
     tenant: Tenant, runtime: Runtime, speech: Speech, audio_url: str
 ) -> None:
-    record, project = await ingested(tenant, audio_url)
+    record, project = await ingested(tenant, audio_url, redaction=RedactionMode.text_and_audio)
     await run_stages(StageRun(record, project, runtime, "general", speech=speech))
     before = await Transcript.get(record_id=record.id)
     record = await Record.get(pk=record.id)
@@ -119,7 +95,7 @@ async def test_with_the_tone_setting_the_redacted_copy_beeps_where_the_number_wa
     tenant: Tenant, speech: Speech, audio_url: str
 ) -> None:
     runtime = Runtime.from_settings(make_settings(redaction_audio="tone"))
-    record, project = await ingested(tenant, audio_url)
+    record, project = await ingested(tenant, audio_url, redaction=RedactionMode.text_and_audio)
     await run_stages(StageRun(record, project, runtime, "general", speech=speech))
     record = await Record.get(pk=record.id)
 

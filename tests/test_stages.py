@@ -6,7 +6,6 @@ suite's own consumers never touch them); the audio comes from a real HTTP server
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -16,16 +15,13 @@ from aica.models import Analysis, Project, Record, Role, Stage, Transcript
 from aica.runtime import Runtime
 from aica.services import pipeline
 from aica.services.access import Actor
-from aica.services.pipeline import STAGES, Speech, StageRun, StageSpec, run_stages
+from aica.services.pipeline import STAGES, Speech, StageRun, run_stages
 from tests.audio import AudioFactory
-from tests.conftest import Tenant, make_project, make_settings
+from tests.conftest import Tenant, make_settings
 from tests.http_fixtures import audio_host, serving
+from tests.stage_runs import Crash, crashing_after, ingested
 
 GREETING = "Hello, thank you for calling support. My name is Anna. How can I help you today?"
-
-
-class Crash(Exception):
-    """Stands for the worker dying between two stages."""
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +44,6 @@ async def audio_url(
         yield f"{host}/files/call.wav", hits
 
 
-async def ingested(tenant: Tenant, url: str) -> tuple[Record, Project]:
-    project = await make_project(tenant.org_id)
-    record = await Record.create(
-        org_id=tenant.org_id,
-        project=project,
-        source="ingest",
-        audio_url=url,
-        external_id=secrets.token_hex(4),
-    )
-    return record, project
-
-
 async def processed(
     tenant: Tenant, url: str, runtime: Runtime, speech: Speech
 ) -> tuple[Record, Project]:
@@ -67,18 +51,6 @@ async def processed(
     record, project = await ingested(tenant, url)
     await run_stages(StageRun(record, project, runtime, "general", speech=speech))
     return await Record.get(pk=record.id), project
-
-
-def crash_once() -> StageSpec:
-    crashed = False
-
-    async def crash(_: StageRun) -> None:
-        nonlocal crashed
-        if not crashed:
-            crashed = True
-            raise Crash
-
-    return StageSpec("crash", 0, crash)
 
 
 def test_the_stages_are_named_once_and_share_all_of_the_progress() -> None:
@@ -95,7 +67,7 @@ async def test_a_run_that_died_after_transcribing_resumes_without_transcribing_a
     audio_url: tuple[str, Counter[str]],
 ) -> None:
     url, hits = audio_url
-    stages = (*STAGES[:2], crash_once(), *STAGES[2:])
+    stages = crashing_after(Stage.transcribing)
     record, project = await ingested(tenant, url)
 
     with pytest.raises(Crash):
