@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from aica.analysis.profiles import BUILTIN
-from aica.errors import BadInput
-from aica.models import Project, Record, RedactionMode, Role
-from aica.queue import enqueue_indexing
+from aica.errors import BadInput, NotFound
+from aica.models import Project, RedactionMode, Role
 from aica.services import profiles
 from aica.services.access import Actor, in_org
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.speech.whisper_models import check_language, normalize_language
-from aica.storage import Storage
 
 
 @dataclass(slots=True)
@@ -75,12 +71,16 @@ async def _check_profile(actor: Actor, changes: ProjectChanges) -> None:
 
 async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
     return await paginate(
-        Project.filter(org_id=actor.org_id).order_by("-created_at", "id"), request
+        Project.filter(org_id=actor.org_id, deleting_at__isnull=True).order_by("-created_at", "id"),
+        request,
     )
 
 
 async def get_project(actor: Actor, project_id: str) -> Project:
-    return await in_org(actor, Project, project_id, "Project")
+    project = await in_org(actor, Project, project_id, "Project")
+    if project.deleting_at is not None:  # being deleted: gone for every caller
+        raise NotFound.of("Project")
+    return project
 
 
 async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> Project:
@@ -106,23 +106,6 @@ async def update_project(
     if fields:
         project.update_from_dict(fields)
         await project.save()
-    return project
-
-
-async def delete_project(actor: Actor, project_id: str, storage: Storage) -> Project:
-    """The project, its records (by cascade, their search documents dropped by a job) and
-    then their audio files."""
-    actor.require(Role.admin, "delete projects")
-    project = await get_project(actor, project_id)
-    records = await Record.filter(project_id=project.id).values_list(
-        "id", "audio_key", "redacted_audio_key"
-    )
-    async with in_transaction():
-        await project.delete()
-        await enqueue_indexing([str(record_id) for record_id, *_ in records])
-    keys = [key for _, *files in records for key in files if key]
-    for key in keys:
-        await storage.delete(str(key))
     return project
 
 

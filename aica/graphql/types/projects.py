@@ -10,7 +10,7 @@ import strawberry
 from aica import models
 from aica.graphql.context import Info
 from aica.graphql.types.pages import Paginated
-from aica.services import projects
+from aica.services import deletion, projects
 from aica.services.pagination import PageRequest
 
 
@@ -126,5 +126,6 @@ class ProjectMutations:
     @strawberry.mutation(description="Delete a project with all its records.")
     async def delete_project(self, info: Info, id: strawberry.ID) -> Project:
         actor = await info.context.actor()
-        storage = info.context.runtime.storage
-        return Project.from_model(await projects.delete_project(actor, id, storage))
+        runtime = info.context.runtime
+        project = await deletion.delete_project(actor, runtime.settings, runtime.storage, id)
+        return Project.from_model(project)
