@@ -22,6 +22,11 @@ class ProjectChanges:
     languages: list[str] | None = None
     agent_channel: int | None = None
     redaction: RedactionMode | None = None
+    retention_days: int | None = None
+    """0 keeps records for good (stored as null)."""
+
+
+MAX_RETENTION_DAYS = 36_500
 
 
 def _validate(changes: ProjectChanges, model: str) -> None:
@@ -42,6 +47,11 @@ def _validate(changes: ProjectChanges, model: str) -> None:
         changes.languages = _languages(changes.languages, model)
     if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
         raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
+    if changes.retention_days is not None and not 0 <= changes.retention_days <= MAX_RETENTION_DAYS:
+        raise BadInput(
+            f"retentionDays must be between 1 and {MAX_RETENTION_DAYS}, or 0 to keep records",
+            field="settings.retentionDays",
+        )
 
 
 def _languages(codes: list[str], model: str) -> list[str]:
@@ -90,7 +100,7 @@ async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> P
     _validate(changes, model)
     await _check_profile(actor, changes)
     project = Project(org_id=actor.org_id)
-    project.update_from_dict({k: v for k, v in _as_fields(changes).items() if v is not None})
+    project.update_from_dict(_changed(changes))
     await project.save()
     return project
 
@@ -102,11 +112,19 @@ async def update_project(
     project = await get_project(actor, project_id)
     _validate(changes, model)
     await _check_profile(actor, changes)
-    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    fields = _changed(changes)
     if fields:
         project.update_from_dict(fields)
         await project.save()
     return project
+
+
+def _changed(changes: ProjectChanges) -> dict[str, object]:
+    """The fields the changes set (``None``: unchanged); retention 0 clears it."""
+    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    if fields.get("retention_days") == 0:
+        fields["retention_days"] = None
+    return fields
 
 
 def _as_fields(changes: ProjectChanges) -> dict[str, object]:
@@ -118,4 +136,5 @@ def _as_fields(changes: ProjectChanges) -> dict[str, object]:
         "languages": changes.languages,
         "agent_channel": changes.agent_channel,
         "redaction": changes.redaction,
+        "retention_days": changes.retention_days,
     }
