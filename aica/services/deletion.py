@@ -42,7 +42,7 @@ async def mark(settings: Settings, record_ids: Sequence[str]) -> list[str]:
     marked: list[str] = []
     connection = Tortoise.get_connection("default")
     for start in range(0, len(record_ids), BATCH):
-        _, rows = await connection.execute_query(
+        rows = await connection.execute_query_dict(
             "UPDATE records SET deleting_at = $2 WHERE id = ANY($1::text[])"
             " AND deleting_at IS NULL RETURNING id",
             [list(record_ids[start : start + BATCH]), datetime.now(UTC)],
@@ -88,10 +88,9 @@ async def sweep(storage: Storage) -> list[str]:
     gone; the record ids finished."""
     marked = await Record.filter(deleting_at__isnull=False).values_list("id", flat=True)
     gone = await finish(storage, [str(i) for i in marked])
-    await (
-        Project.filter(deleting_at__isnull=False)
-        .exclude(id__in=Record.filter(deleting_at__isnull=False).values("project_id"))
-        .delete()
+    await Tortoise.get_connection("default").execute_query(
+        "DELETE FROM projects p WHERE p.deleting_at IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM records r WHERE r.project_id = p.id)"
     )
     return gone
 
