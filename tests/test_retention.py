@@ -5,7 +5,10 @@ finishes it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,6 +224,52 @@ async def test_a_deletion_killed_after_its_commit_is_finished_by_the_retention_c
     assert ran.returncode == 0, ran.stderr
     assert await rows_left(record.id) == {"records": 0, "transcripts": 0, "analyses": 0}
     assert not any(path.exists() for path in files_of(record))
+
+
+async def until_gone(record_id: str, seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        while True:
+            if not await Record.exists(pk=record_id):
+                return
+            await asyncio.sleep(0.5)
+
+
+@pytest.mark.slow
+async def test_a_worker_finishes_interrupted_deletions_at_start_and_purges_on_schedule(
+    tenant: Tenant, audio: AudioFactory, served_env: dict[str, str]
+) -> None:
+    # Given: a deletion killed after its commit, and a call past its project's retention
+    interrupted = await stored_call(await make_project(tenant.org_id), audio)
+    async with in_transaction():
+        await deletion.mark(settings(), [interrupted.id])
+    expired = await stored_call(
+        await make_project(tenant.org_id, retention_days=1), audio, created_at=days_ago(2)
+    )
+
+    # When: a worker runs, retention every minute
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aica.cli",
+        "worker",
+        env={**served_env, "AICA_RETENTION_SCHEDULE": "* * * * *"},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        # Then: it finishes the interrupted one as it starts, the expired one on schedule
+        await until_gone(interrupted.id, 60)
+        await until_gone(expired.id, 130)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), 60)
+    assert worker.returncode == 0, stderr.decode()[-2000:]
+    assert not any(path.exists() for r in (interrupted, expired) for path in files_of(r))
+    assert (
+        await AuditEvent.filter(org_id=tenant.org_id, action=AuditAction.retention_purged).count()
+        == 1
+    )
 
 
 def test_the_schedule_must_be_a_cron_expression(tmp_path: Path) -> None:
