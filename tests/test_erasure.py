@@ -10,7 +10,7 @@ import pytest
 
 from aica.models import AuditAction, AuditEvent, Delivery, DeliveryKind, Role
 from tests.audio import AudioFactory
-from tests.conftest import Tenant, error_code, gql, make_project
+from tests.conftest import Tenant, error_code, gql, make_project, make_record
 from tests.stored_calls import files_of, rows_left, search_documents, stored_call
 
 ERASE = """
@@ -106,6 +106,9 @@ async def test_erasing_an_external_id_removes_exactly_that_customers_records(
 async def test_a_customer_with_no_records_erases_nothing_and_is_still_audited(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
+    # a call whose metadata is not an object (written before uploads checked it) is no match
+    await make_record(await make_project(tenant.org_id), metadata=["+447911123456"])
+
     body = await erase(client, tenant.headers, tenant.org_id, phone="+447911123456")
 
     assert body["data"] == {"eraseCustomerData": {"count": 0, "recordIds": []}}

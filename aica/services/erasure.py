@@ -82,9 +82,10 @@ async def _matching(org_id: str, by: str, value: str) -> list[str]:
         """SELECT id, customer_phone, metadata FROM records
            WHERE org_id = $1 AND deleting_at IS NULL AND (
                regexp_replace(coalesce(customer_phone, ''), '\\D', '', 'g') LIKE $2
-               OR EXISTS (SELECT 1 FROM jsonb_each_text(metadata) AS m(k, v)
-                          WHERE m.k = ANY($3::text[])
-                            AND regexp_replace(m.v, '\\D', '', 'g') LIKE $2))""",
+               OR CASE WHEN jsonb_typeof(metadata) = 'object' THEN EXISTS (
+                      SELECT 1 FROM jsonb_each_text(metadata) AS m(k, v)
+                      WHERE m.k = ANY($3::text[])
+                        AND regexp_replace(m.v, '\\D', '', 'g') LIKE $2) ELSE false END)""",
         [org_id, tail, list(PHONE_KEYS)],
     )
     return sorted(str(r["id"]) for r in rows if value in _phones(r))
@@ -94,6 +95,8 @@ def _phones(row: dict[str, Any]) -> set[str | None]:
     metadata = row["metadata"]
     if isinstance(metadata, str):  # asyncpg hands jsonb over as text
         metadata = orjson.loads(metadata)
+    if not isinstance(metadata, dict):
+        metadata = {}
     texts = [row["customer_phone"], *(metadata.get(k) for k in PHONE_KEYS)]
     return {e164(t) for t in texts if isinstance(t, str)}
 
