@@ -16,10 +16,10 @@ import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
-from aica.models import AuditAction, AuditEvent, Record, UsageEvent, UsageKind
+from aica.models import AuditAction, AuditEvent, Record, RecordSource, UsageEvent, UsageKind
 from aica.services import billing, deletion, retention
 from tests.audio import AudioFactory
-from tests.conftest import Tenant, gql, make_project, make_settings
+from tests.conftest import Tenant, assert_rest_error, gql, make_project, make_settings
 from tests.stored_calls import (
     files_of,
     rows_left,
@@ -211,11 +211,22 @@ async def test_a_deletion_killed_after_its_commit_is_finished_by_the_retention_c
 ) -> None:
     # Given: a deletion whose process died right after marking (the commit is all there is)
     project = await make_project(tenant.org_id)
-    record = await stored_call(project, audio, agent_name="Quillon")
+    record = await stored_call(
+        project, audio, agent_name="Quillon", source=RecordSource.ingest, external_id="crm-77"
+    )
     async with in_transaction():
         assert await deletion.mark(settings(), [record.id]) == [record.id]
     assert not await visible(client, tenant, record.id)
     assert await hidden_from_lists(client, tenant, record.id, project.id)
+
+    # and a webhook sender's re-delivery of the call waits for the deletion (409, not the
+    # hidden record)
+    redelivered = await client.post(
+        f"{API}/records/ingest",
+        json={"projectId": project.id, "externalId": "crm-77", "audioUrl": "https://x.io/a.mp3"},
+        headers=tenant.headers,
+    )
+    assert_rest_error(redelivered, 409, "CONFLICT")
 
     # When: the retention command runs (as the scheduled job would)
     ran = await aica(served_env, "retention")
