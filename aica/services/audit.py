@@ -54,9 +54,9 @@ async def by(actor: Actor, action: AuditAction, **about: Any) -> AuditEvent:
     return await write(actor.org_id, actor.user_id, action, **about)
 
 
-async def listened(actor: Actor, action: AuditAction, record_id: str) -> bool:
-    """A listening row unless the same user had one for the record within the window;
-    whether one was written. Concurrent requests queue on a lock of their own key."""
+async def listened(actor: Actor, action: AuditAction, record_id: str) -> None:
+    """A listening row unless the same user had one for the record within the window.
+    Concurrent requests (a player's ranges) queue on a lock of their own key."""
     since = datetime.now(UTC) - LISTENING_WINDOW
     async with in_transaction() as connection:
         key = f"audit:{actor.user_id}:{record_id}:{action}"
@@ -70,7 +70,6 @@ async def listened(actor: Actor, action: AuditAction, record_id: str) -> bool:
         ).exists()
         if not seen:
             await by(actor, action, record_id=record_id)
-    return not seen
 
 
 @dataclass(frozen=True, slots=True)
