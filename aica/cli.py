@@ -1,5 +1,5 @@
 """The ``aica`` command: serve | worker | migrate | bootstrap | token | user | credits | search |
-models | export-schema | upload."""
+models | retention | export-schema | upload."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from aica.errors import AicaError
 from aica.events import create_broadcaster
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
-from aica.services import auth, billing, orgs, search, users
+from aica.runtime import Runtime
+from aica.services import auth, billing, orgs, retention, search, users
 
 app = typer.Typer(help="AICA call analytics service.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -267,6 +268,38 @@ def reindex() -> None:
 
     done = _run_with_db(settings, rebuild)
     typer.echo(f"{done} records indexed ({settings.search_backend})")
+
+
+@app.command("retention")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would go; change nothing.")
+    ] = False,
+) -> None:
+    """Purge records past their project's retention now (as the scheduled job does)."""
+    settings = _settings()
+
+    async def purge() -> retention.Purge:
+        runtime = Runtime.from_settings(settings)  # the storage the service uses
+        try:
+            return await retention.purge(settings, runtime.storage, dry_run=dry_run)
+        finally:
+            await search.backend_for(settings).close()
+            await runtime.events.close()
+
+    result = _run_with_db(settings, purge)
+    verb = "would purge" if dry_run else "purged"
+    for org_id, projects in result.expired.items():
+        for project_id, ids in projects.items():
+            typer.echo(f"{verb}\t{org_id}\t{project_id}\t{len(ids)} records")
+            for record_id in ids:
+                typer.echo(f"\t{record_id}")
+    if not dry_run:
+        typer.echo(f"{len(result.finished)} records deleted")
+    if result.pending:
+        state = "awaiting" if dry_run else "still awaiting"
+        typer.echo(f"{len(result.pending)} records {state} the deletion of their audio")
+    typer.echo(f"{result.audit_rows} audit rows {'would go' if dry_run else 'dropped'}")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from croniter import croniter
 from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -133,6 +134,11 @@ class Settings(BaseSettings):
     redaction_audio: Literal["silence", "tone"] = "silence"
     """What replaces personal data in the redacted audio copy: silence, or a soft 1 kHz tone
     that tells the listener something was cut."""
+    retention_schedule: str = "0 * * * *"
+    """When the retention job runs (cron, UTC): purges records past their project's
+    ``retentionDays``, finishes interrupted deletions, drops old audit rows."""
+    audit_retention_days: int = Field(default=365, ge=1)
+    """Audit rows older than this are purged by the retention job."""
 
     search_backend: Literal["postgres", "elasticsearch"] = "postgres"
     """Where search documents live: the database itself, or an Elasticsearch cluster."""
@@ -147,6 +153,13 @@ class Settings(BaseSettings):
     billing_rounding: Literal["second", "minute"] = "second"
     """``second``: a call's exact length is billed; ``minute``: each call is rounded up to
     whole minutes."""
+
+    @field_validator("retention_schedule")
+    @classmethod
+    def _cron(cls, expression: str) -> str:
+        if not croniter.is_valid(expression):
+            raise ValueError("must be a cron expression, e.g. '0 * * * *' (hourly)")
+        return expression
 
     @field_validator("database_url")
     @classmethod

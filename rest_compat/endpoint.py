@@ -203,7 +203,7 @@ class RestEndpoint:
                 media_type=value["contentType"],
                 headers=etag,
                 filename=value.get("fileName") or None,
-                content_disposition_type="inline",
+                content_disposition_type=value.get("disposition") or "inline",
             )
         if self.route.shape is Shape.LIST:
             meta = {key: value[key] for key in self.route.meta}

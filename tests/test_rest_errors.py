@@ -57,6 +57,8 @@ WRONG_TYPES: dict[str, dict[str, Any]] = {
     "empty name": {"name": "   "},
     "unknown profile": {"name": "x", "settings": {"profile": "nope"}},
     "agentChannel out of range": {"name": "x", "settings": {"agentChannel": 7}},
+    "retentionDays negative": {"name": "x", "settings": {"retentionDays": -1}},
+    "retentionDays past a century": {"name": "x", "settings": {"retentionDays": 40000}},
     "no name on create": {"description": "nameless"},
 }
 

@@ -196,6 +196,7 @@ async def test_project_list_and_detail_have_the_data_and_meta_shape(
         "languages": [],
         "agentChannel": 0,
         "redaction": "OFF",
+        "retentionDays": None,
     }
     assert UTC_Z.match(data["createdAt"]) and UTC_Z.match(data["updatedAt"])
 
@@ -227,7 +228,10 @@ async def test_create_project_returns_201_with_the_new_project(
 ) -> None:
     response = await client.post(
         f"{API}/projects",
-        json={"name": "Sales", "settings": {"profile": "sales", "language": "en"}},
+        json={
+            "name": "Sales",
+            "settings": {"profile": "sales", "language": "en", "retentionDays": 30},
+        },
         headers=tenant.headers,
     )
 
@@ -241,9 +245,11 @@ async def test_create_project_returns_201_with_the_new_project(
         "languages": [],
         "agentChannel": 0,
         "redaction": "OFF",
+        "retentionDays": 30,
     }
     stored = await Project.get(pk=data["id"])
     assert stored.org_id == tenant.org_id and stored.profile == "sales"
+    assert stored.retention_days == 30
 
 
 async def test_update_project_changes_only_the_given_fields(

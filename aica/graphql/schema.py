@@ -30,6 +30,7 @@ from aica.graphql.types.ingest import IngestMutations
 from aica.graphql.types.integrations import IntegrationMutations, IntegrationQueries
 from aica.graphql.types.media import MediaQueries
 from aica.graphql.types.orgs import OrgMutations, OrgQueries
+from aica.graphql.types.privacy import PrivacyMutations, PrivacyQueries
 from aica.graphql.types.projects import ProjectMutations, ProjectQueries
 from aica.graphql.types.records import RecordMutations, RecordQueries
 from aica.graphql.types.search import SearchQueries
@@ -58,6 +59,7 @@ class Query(
     WebhookQueries,
     BillingQueries,
     SearchQueries,
+    PrivacyQueries,
 ):
     pass
 
@@ -76,6 +78,7 @@ class Mutation(
     WebhookMutations,
     BillingMutations,
     SpeakerMutations,
+    PrivacyMutations,
 ):
     pass
 

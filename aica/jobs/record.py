@@ -94,10 +94,12 @@ class Pipeline:
     async def _claim(self, record_id: str) -> Record | None:
         """Count the attempt before any work, so a crash mid-way still counts."""
         updated = await Record.filter(
-            pk=record_id, status__in=[RecordStatus.pending, RecordStatus.processing]
+            pk=record_id,
+            status__in=[RecordStatus.pending, RecordStatus.processing],
+            deleting_at__isnull=True,
         ).update(attempts=F("attempts") + 1, status=RecordStatus.processing, error=None)
         if not updated:
-            return None  # deleted, or finished by an earlier run
+            return None  # deleted (or being deleted), or finished by an earlier run
         return await Record.get(pk=record_id)
 
     async def _fail(self, record: Record, reason: str) -> None:

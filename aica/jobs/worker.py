@@ -1,4 +1,5 @@
-"""Pipeline consumers: pgqueuer's QueueManager on a dedicated connection (it LISTENs)."""
+"""Pipeline consumers: pgqueuer's QueueManager on a dedicated connection (it LISTENs), and its
+SchedulerManager on another for the periodic retention job."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
-from pgqueuer import DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager, RetryRequested
+from pgqueuer import (
+    DatabaseRetryEntrypointExecutor,
+    Job,
+    Queries,
+    QueueManager,
+    RetryRequested,
+    SchedulerManager,
+)
+from pgqueuer.models import Schedule
 from tortoise import Tortoise
 
 from aica.config import Settings
@@ -21,7 +30,7 @@ from aica.db import tortoise_config
 from aica.jobs.record import Pipeline
 from aica.queue import DELIVER, INDEX_RECORD, PROCESS_RECORD
 from aica.runtime import Runtime
-from aica.services import deliveries, search
+from aica.services import deletion, deliveries, retention, search
 
 log = logging.getLogger("aica.worker")
 
@@ -68,6 +77,41 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     return manager
 
 
+RETENTION = "retention"
+
+
+def build_scheduler(connection: asyncpg.Connection, runtime: Runtime) -> SchedulerManager:
+    """The retention job on ``AICA_RETENTION_SCHEDULE``: pgqueuer runs each due schedule in
+    one process of all that share the database."""
+    scheduler = SchedulerManager(Queries.from_asyncpg_connection(connection))
+
+    @scheduler.schedule(RETENTION, runtime.settings.retention_schedule, clean_old=True)
+    async def purge_expired(schedule: Schedule) -> None:
+        purged = await retention.purge(runtime.settings, runtime.storage)
+        log.info(
+            "retention run",
+            extra={
+                "expired": len(purged.expired_ids),
+                "finished": len(purged.finished),
+                "pending": len(purged.pending),
+                "auditRows": purged.audit_rows,
+            },
+        )
+
+    return scheduler
+
+
+async def _sweep(runtime: Runtime) -> None:
+    """Finish deletions a crash or a storage failure interrupted (as the retention job does)."""
+    try:
+        finished = await deletion.sweep(runtime.storage)
+    except Exception:
+        log.exception("could not finish interrupted deletions; the retention job will retry")
+        return
+    if finished:
+        log.info("finished interrupted deletions", extra={"records": len(finished)})
+
+
 async def run_worker(settings: Settings, database_url: str) -> None:
     """``aica worker``: consumers only, no HTTP, until SIGTERM or SIGINT."""
     runtime = Runtime.from_settings(settings)
@@ -98,8 +142,11 @@ def _report_stop(task: asyncio.Task[None]) -> None:
 async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[QueueManager]:
     """Run consumers in the background for the duration of the block."""
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    schedules = await asyncpg.connect(asyncpg_dsn(database_url))
     manager = build_queue_manager(connection, pipeline)
+    scheduler = build_scheduler(schedules, pipeline.runtime)
     warm_up = asyncio.create_task(pipeline.warm_up())
+    sweep = asyncio.create_task(_sweep(pipeline.runtime))
     heartbeat = timedelta(seconds=pipeline.settings.job_heartbeat_seconds)
     task = asyncio.create_task(
         manager.run(
@@ -109,15 +156,21 @@ async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[Queu
         )
     )
     task.add_done_callback(_report_stop)
+    scheduling = asyncio.create_task(scheduler.run())
+    scheduling.add_done_callback(_report_stop)
     try:
         yield manager
     finally:
         warm_up.cancel()
+        sweep.cancel()
         manager.shutdown.set()
+        scheduler.shutdown.set()
         try:
-            await asyncio.wait_for(task, timeout=30)
+            await asyncio.wait_for(asyncio.gather(task, scheduling), timeout=30)
         except TimeoutError:
             log.warning("pipeline consumers did not stop in 30 s; cancelling")
             task.cancel()
+            scheduling.cancel()
         finally:
             await connection.close()
+            await schedules.close()

@@ -10,6 +10,7 @@ from aica.models.analyses import (
     Review,
     ReviewStatus,
 )
+from aica.models.audit import AuditAction, AuditEvent
 from aica.models.billing import (
     BillingSettings,
     BudgetNotice,
@@ -32,6 +33,8 @@ __all__ = [
     "Analysis",
     "AnalysisProfile",
     "Annotation",
+    "AuditAction",
+    "AuditEvent",
     "BillingSettings",
     "Bitrix24Connection",
     "BudgetNotice",

@@ -44,6 +44,10 @@ class Project(Model):
     redaction = fields.CharEnumField(
         RedactionMode, max_length=16, default=RedactionMode.off, db_default="off"
     )
+    retention_days = fields.IntField(null=True)
+    """Records older than this many days are purged (``services.retention``); null keeps them."""
+    deleting_at = fields.DatetimeField(null=True)
+    """Set when deletion began: the project is hidden, and goes once its records have."""
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -108,6 +108,9 @@ class Record(Model):
     metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     completed_at = fields.DatetimeField(null=True)
+    deleting_at = fields.DatetimeField(null=True)
+    """Set when deletion began (``services.deletion``): from then on the record is hidden
+    everywhere and uncounted, until its files and rows are gone."""
 
     org_id: str
     project_id: str

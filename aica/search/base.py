@@ -109,6 +109,10 @@ class SearchBackend(Protocol):
     async def replace(self, record_id: str, documents: Sequence[Document]) -> None:
         """The record's documents become exactly ``documents`` (none: the record is gone)."""
 
+    async def drop(self, record_ids: Sequence[str]) -> None:
+        """Remove every document of these records (being deleted); the database backend does
+        it in the caller's transaction."""
+
     async def search(self, query: Query, scope: Scope, offset: int, limit: int) -> Results: ...
 
     async def reindex(self) -> Reindex:

@@ -84,6 +84,12 @@ class ElasticsearchSearch:
         )
         await self._bulk(self._alias, documents)
 
+    async def drop(self, record_ids: Sequence[str]) -> None:
+        await self._ensure_index()
+        await self._client.delete_by_query(
+            index=self._alias, query={"terms": {"record_id": list(record_ids)}}, refresh=True
+        )
+
     async def _bulk(self, index: str, documents: Sequence[Document]) -> None:
         actions = (
             {"_index": index, "_id": f"{d.record_id}:{d.type}", "_source": _source(d)}

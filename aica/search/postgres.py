@@ -114,6 +114,10 @@ class PostgresSearch:
         async with in_transaction(self._connection) as client:
             await _write(client, [record_id], documents)
 
+    async def drop(self, record_ids: Sequence[str]) -> None:
+        async with in_transaction(self._connection) as client:
+            await _write(client, record_ids, [])
+
     async def reindex(self) -> PostgresReindex:
         return PostgresReindex(self._connection)
 

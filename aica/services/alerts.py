@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from aica.config import Settings
-from aica.errors import BadInput
+from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster, alert_channel, publish_safely
 from aica.models import (
     AlertFiring,
@@ -202,7 +202,7 @@ async def delete_rule(actor: Actor, rule_id: str) -> AlertRule:
 
 async def list_firings(actor: Actor, flt: FiringFilter, request: PageRequest) -> Page[AlertFiring]:
     actor.require(Role.supervisor, "see alerts")
-    query = AlertFiring.filter(org_id=actor.org_id)
+    query = AlertFiring.filter(org_id=actor.org_id, record__deleting_at__isnull=True)
     if flt.rule_id is not None:
         query = query.filter(rule_id=flt.rule_id)
     if flt.project_id is not None:
@@ -325,7 +325,10 @@ async def publish(events: Broadcaster, fired: list[AlertFiring]) -> None:
 
 async def get_firing(actor: Actor, firing_id: str) -> AlertFiring:
     actor.require(Role.supervisor, "see alerts")
-    return await in_org(actor, AlertFiring, firing_id, "Alert")
+    firing = await in_org(actor, AlertFiring, firing_id, "Alert")
+    if await Record.filter(pk=firing.record_id, deleting_at__isnull=False).exists():
+        raise NotFound.of("Alert")  # its call is being deleted
+    return firing
 
 
 def firing_json(rule: AlertRule, firing: AlertFiring) -> dict[str, Any]:

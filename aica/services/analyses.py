@@ -32,8 +32,9 @@ class AnalysisFilter:
 
 
 def visible_analyses(actor: Actor) -> QuerySet[Analysis]:
-    """An org's analyses; an agent's, only those of their own calls."""
-    query = Analysis.filter(org_id=actor.org_id)
+    """An org's analyses (not of records being deleted); an agent's, only those of their own
+    calls."""
+    query = Analysis.filter(org_id=actor.org_id, record__deleting_at__isnull=True)
     if actor.is_agent:
         query = query.filter(actor.own_records(via="record__"))
     return query

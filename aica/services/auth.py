@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from cachetools import TTLCache
 from tortoise import Tortoise
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from aica.events import (
@@ -20,7 +21,8 @@ from aica.events import (
     access_channel,
     publish_safely,
 )
-from aica.models import Membership, Role, Token, TokenKind, User
+from aica.models import AuditAction, Membership, Role, Token, TokenKind, User
+from aica.services import audit
 from aica.services.access import Actor
 from aica.services.passwords import verify_password
 
@@ -281,7 +283,16 @@ async def create_token(
         actor = await actor_for(principal, org_id)
         actor.require(Role.admin, "create service tokens")
     ttl = timedelta(days=expires_in_days) if expires_in_days is not None else None
-    return await issue_token(principal.user_id, kind, org_id=org_id, name=name, ttl=ttl)
+    async with in_transaction():
+        raw, token = await issue_token(principal.user_id, kind, org_id=org_id, name=name, ttl=ttl)
+        await audit.write(
+            org_id,
+            principal.user_id,
+            AuditAction.token_created,
+            target_id=token.id,
+            detail={"kind": kind.value},
+        )
+    return raw, token
 
 
 async def revoke_token(principal: Principal, token_id: str) -> Token:
@@ -291,7 +302,15 @@ async def revoke_token(principal: Principal, token_id: str) -> Token:
         raise NotFound.of("Token")
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
-        await token.save(update_fields=["revoked_at"])
+        async with in_transaction():
+            await token.save(update_fields=["revoked_at"])
+            await audit.write(
+                token.org_id,
+                principal.user_id,
+                AuditAction.token_revoked,
+                target_id=token.id,
+                detail={"kind": str(token.kind)},
+            )
     return token
 
 

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from aica.config import Settings
 from aica.errors import BadInput, NotFound, PaymentRequired
 from aica.models import (
+    AuditAction,
     BillingSettings,
     BudgetNotice,
     CreditDraw,
@@ -33,7 +34,7 @@ from aica.models import (
     UsageEvent,
     UsageKind,
 )
-from aica.services import outbox, users
+from aica.services import audit, outbox, users
 from aica.services.access import Actor
 
 THRESHOLDS = (80, 100)
@@ -356,14 +357,17 @@ async def set_budget(actor: Actor, settings: Settings, org_id: str, limit: float
             )
         value = Decimal(str(limit)).quantize(_CENT)
     current = await rates(org_id, settings)
-    await BillingSettings.update_or_create(
-        defaults={
-            "budget_limit": value,
-            "rate_per_minute": current.per_minute,
-            "reanalysis_rate_per_minute": current.reanalysis_per_minute,
-        },
-        org_id=org_id,
-    )
+    async with in_transaction():
+        await BillingSettings.update_or_create(
+            defaults={
+                "budget_limit": value,
+                "rate_per_minute": current.per_minute,
+                "reanalysis_rate_per_minute": current.reanalysis_per_minute,
+            },
+            org_id=org_id,
+        )
+        limit_text = None if value is None else str(value)
+        await audit.by(actor, AuditAction.budget_changed, detail={"budgetLimit": limit_text})
     return await summary(actor, settings, org_id, None)
 
 

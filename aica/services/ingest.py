@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from aica.errors import BadInput, NotFound
+from aica.errors import BadInput, Conflict, NotFound
 from aica.events import Broadcaster
 from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.queue import enqueue_record
@@ -91,6 +91,8 @@ async def create_once(events: Broadcaster, record: Record) -> Record:
         )
 
     found = await existing()
+    if found is not None and found.deleting_at is not None:
+        raise Conflict("This call is being deleted; deliver it again later")
     if found is not None:
         return found
     await billing.check_can_spend(record.org_id)

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from aica.analysis.profiles import BUILTIN
-from aica.errors import BadInput
-from aica.models import Project, Record, RedactionMode, Role
-from aica.queue import enqueue_indexing
+from aica.errors import BadInput, NotFound
+from aica.models import Project, RedactionMode, Role
 from aica.services import profiles
 from aica.services.access import Actor, in_org
 from aica.services.pagination import Page, PageRequest, paginate
 from aica.speech.whisper_models import check_language, normalize_language
-from aica.storage import Storage
 
 
 @dataclass(slots=True)
@@ -26,6 +22,11 @@ class ProjectChanges:
     languages: list[str] | None = None
     agent_channel: int | None = None
     redaction: RedactionMode | None = None
+    retention_days: int | None = None
+    """0 keeps records for good (stored as null)."""
+
+
+MAX_RETENTION_DAYS = 36_500
 
 
 def _validate(changes: ProjectChanges, model: str) -> None:
@@ -46,6 +47,11 @@ def _validate(changes: ProjectChanges, model: str) -> None:
         changes.languages = _languages(changes.languages, model)
     if changes.agent_channel is not None and changes.agent_channel not in (0, 1):
         raise BadInput("agentChannel must be 0 (left) or 1 (right)", field="settings.agentChannel")
+    if changes.retention_days is not None and not 0 <= changes.retention_days <= MAX_RETENTION_DAYS:
+        raise BadInput(
+            f"retentionDays must be between 1 and {MAX_RETENTION_DAYS}, or 0 to keep records",
+            field="settings.retentionDays",
+        )
 
 
 def _languages(codes: list[str], model: str) -> list[str]:
@@ -75,12 +81,16 @@ async def _check_profile(actor: Actor, changes: ProjectChanges) -> None:
 
 async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
     return await paginate(
-        Project.filter(org_id=actor.org_id).order_by("-created_at", "id"), request
+        Project.filter(org_id=actor.org_id, deleting_at__isnull=True).order_by("-created_at", "id"),
+        request,
     )
 
 
 async def get_project(actor: Actor, project_id: str) -> Project:
-    return await in_org(actor, Project, project_id, "Project")
+    project = await in_org(actor, Project, project_id, "Project")
+    if project.deleting_at is not None:  # being deleted: gone for every caller
+        raise NotFound.of("Project")
+    return project
 
 
 async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> Project:
@@ -90,7 +100,7 @@ async def create_project(actor: Actor, changes: ProjectChanges, model: str) -> P
     _validate(changes, model)
     await _check_profile(actor, changes)
     project = Project(org_id=actor.org_id)
-    project.update_from_dict({k: v for k, v in _as_fields(changes).items() if v is not None})
+    project.update_from_dict(_changed(changes))
     await project.save()
     return project
 
@@ -102,28 +112,19 @@ async def update_project(
     project = await get_project(actor, project_id)
     _validate(changes, model)
     await _check_profile(actor, changes)
-    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    fields = _changed(changes)
     if fields:
         project.update_from_dict(fields)
         await project.save()
     return project
 
 
-async def delete_project(actor: Actor, project_id: str, storage: Storage) -> Project:
-    """The project, its records (by cascade, their search documents dropped by a job) and
-    then their audio files."""
-    actor.require(Role.admin, "delete projects")
-    project = await get_project(actor, project_id)
-    records = await Record.filter(project_id=project.id).values_list(
-        "id", "audio_key", "redacted_audio_key"
-    )
-    async with in_transaction():
-        await project.delete()
-        await enqueue_indexing([str(record_id) for record_id, *_ in records])
-    keys = [key for _, *files in records for key in files if key]
-    for key in keys:
-        await storage.delete(str(key))
-    return project
+def _changed(changes: ProjectChanges) -> dict[str, object]:
+    """The fields the changes set (``None``: unchanged); retention 0 clears it."""
+    fields = {k: v for k, v in _as_fields(changes).items() if v is not None}
+    if fields.get("retention_days") == 0:
+        fields["retention_days"] = None
+    return fields
 
 
 def _as_fields(changes: ProjectChanges) -> dict[str, object]:
@@ -135,4 +136,5 @@ def _as_fields(changes: ProjectChanges) -> dict[str, object]:
         "languages": changes.languages,
         "agent_channel": changes.agent_channel,
         "redaction": changes.redaction,
+        "retention_days": changes.retention_days,
     }

@@ -41,7 +41,7 @@ async def count(
     end: datetime | None,
 ) -> int:
     """Records of the org created in ``[start, end]`` (each end optional), exactly."""
-    rows = Record.filter(org_id=org_id)
+    rows = Record.filter(org_id=org_id, deleting_at__isnull=True)
     if project_id is not None:
         rows = rows.filter(project_id=project_id)
     if status is not None:

@@ -1,4 +1,4 @@
-"""Listing, reading and deleting records, with org and agent visibility applied."""
+"""Listing and reading records, with org and agent visibility applied."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from typing import TypeVar
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, NotFound
 from aica.events import Broadcaster, Message, project_channel, publish_safely
-from aica.models import Record, RecordStatus, Role
-from aica.queue import enqueue_indexing
+from aica.models import Record, RecordStatus
 from aica.services import keyset, record_counts
 from aica.services.access import Actor
 from aica.services.keyset import Position, SortKey
@@ -28,7 +26,6 @@ from aica.services.pagination import (
     encode_cursor,
 )
 from aica.services.timerange import DateBound, check_range
-from aica.storage import Storage
 
 M = TypeVar("M", bound=Model)
 
@@ -59,7 +56,8 @@ class RecordFilter:
 
 
 def visible_records(actor: Actor) -> QuerySet[Record]:
-    query = Record.filter(org_id=actor.org_id)
+    """The actor's org's records, without those being deleted (``services.deletion``)."""
+    query = Record.filter(org_id=actor.org_id, deleting_at__isnull=True)
     if actor.is_agent:
         query = query.filter(actor.own_records())
     return query
@@ -151,19 +149,6 @@ async def get_record(actor: Actor, record_id: str) -> Record:
     record = await visible_records(actor).get_or_none(pk=record_id)
     if record is None:
         raise NotFound.of("Record")
-    return record
-
-
-async def delete_record(actor: Actor, record_id: str, storage: Storage) -> Record:
-    """Rows first, then the file: a crash in between leaves an orphan file, never a record
-    pointing at nothing."""
-    actor.require(Role.admin, "delete records")
-    record = await get_record(actor, record_id)
-    async with in_transaction():
-        await record.delete()
-        await enqueue_indexing([record.id])  # drops its documents from any search backend
-    for key in (record.audio_key, record.redacted_audio_key):
-        await storage.delete(key)
     return record
 
 

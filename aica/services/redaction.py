@@ -19,8 +19,8 @@ import numpy.typing as npt
 
 from aica import redaction
 from aica.errors import NotFound
-from aica.models import Record, RedactionMode, Role
-from aica.services import transcripts
+from aica.models import AuditAction, Record, RedactionMode, Role
+from aica.services import audit, transcripts
 from aica.services.access import Actor
 from aica.services.records import get_record
 from aica.speech import audio
@@ -110,18 +110,21 @@ class AudioToServe:
 
 
 async def audio_to_serve(
-    actor: Actor, record_id: str, original: bool
+    actor: Actor, record_id: str, original: bool, download: bool = False
 ) -> tuple[Record, AudioToServe]:
     """Which file of the record ``actor`` hears: the redacted copy when there is one, the
     original only for owners and admins who ask (``original``) and for calls with nothing
-    redacted."""
+    redacted. Audited: listened, downloaded, or the original heard (once a half hour)."""
     record = await get_record(actor, record_id)
     if record.audio_key is None or record.format is None:
         raise NotFound("The record has no audio yet")
     if original:
         actor.require(Role.admin, "hear the original audio of a redacted call")
-        # The access audit (issue 15 part 4) records this disclosure here, its one call site.
-        return record, AudioToServe(record.audio_key, redacted=False)
-    if record.redacted_audio_key:
-        return record, AudioToServe(record.redacted_audio_key, redacted=True)
-    return record, AudioToServe(record.audio_key, redacted=False)
+        served = AudioToServe(record.audio_key, redacted=False)
+        action = AuditAction.audio_original
+    else:
+        key = record.redacted_audio_key or record.audio_key
+        served = AudioToServe(key, redacted=record.redacted_audio_key is not None)
+        action = AuditAction.audio_downloaded if download else AuditAction.audio_listened
+    await audit.listened(actor, action, record.id)
+    return record, served

@@ -82,7 +82,7 @@ async def index_record(settings: Settings, record_id: str) -> None:
     """Make the record's documents what its rows say now (none once it is deleted)."""
     backend = backend_for(settings)
     for _ in range(_REBUILDS):
-        record = await Record.get_or_none(pk=record_id)
+        record = await Record.get_or_none(pk=record_id, deleting_at__isnull=True)
         if record is None:
             await backend.replace(record_id, [])
             return
@@ -93,7 +93,7 @@ async def index_record(settings: Settings, record_id: str) -> None:
 
 def _version(record: Record) -> dict[str, object]:
     """What the documents were built from, among the fields that change after creation."""
-    return {"status": record.status, "analysis_id": record.analysis_id}
+    return {"status": record.status, "analysis_id": record.analysis_id, "deleting_at__isnull": True}
 
 
 async def documents(records: Sequence[Record]) -> list[Document]:
@@ -152,7 +152,7 @@ def _segments(transcript: Transcript) -> tuple[Segment, ...]:
 async def reindex(settings: Settings, on_progress: Callable[[int, int], None]) -> int:
     """Rebuild the configured backend from the database; ``on_progress(done, total)``."""
     backend = backend_for(settings)
-    total = await Record.all().count()
+    total = await Record.filter(deleting_at__isnull=True).count()
     rebuild = await backend.reindex()
     done = 0
     async for batch in _batches():
@@ -164,8 +164,9 @@ async def reindex(settings: Settings, on_progress: Callable[[int, int], None]) -
 
 
 async def _batches() -> AsyncIterator[list[Record]]:
-    """Every record, by id (keyset: stable while records come and go)."""
+    """Every record not being deleted, by id (keyset: stable while records come and go)."""
     last = ""
-    while batch := await Record.filter(id__gt=last).order_by("id").limit(REINDEX_BATCH):
+    live = Record.filter(deleting_at__isnull=True)
+    while batch := await live.filter(id__gt=last).order_by("id").limit(REINDEX_BATCH):
         yield list(batch)
         last = batch[-1].id

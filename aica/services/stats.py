@@ -17,7 +17,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 # Records of one project in the period; $1 org, $2 project, $3 from, $4 to.
-_SCOPE = "r.org_id = $1 AND r.project_id = $2 AND r.created_at BETWEEN $3 AND $4"
+_SCOPE = (
+    "r.org_id = $1 AND r.project_id = $2 AND r.created_at BETWEEN $3 AND $4"
+    " AND r.deleting_at IS NULL"
+)
 # Score averages are over the whole-point scores records show (round(): half to even, as
 # Python's round() on a record), so one call of 84.6 points averages 85, as its record says.
 

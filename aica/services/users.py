@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 
 from aica import models
 from aica.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from aica.models import Membership, Role, Token, User
+from aica.models import AuditAction, Membership, Role, Token, User
+from aica.services import audit
 from aica.services.access import Actor
 from aica.services.auth import check_password, hash_token, normalize_email
 from aica.services.pagination import Page, PageRequest, paginate
@@ -159,6 +160,12 @@ async def update_member(
                 if actor.role is not Role.owner:
                     raise Forbidden("Only owners can change an owner's role")
                 await _ensure_not_last_owner(member, "demote")
+            await audit.by(
+                actor,
+                AuditAction.member_role_changed,
+                target_id=user_id,
+                detail={"from": member.role.value, "to": role.value},
+            )
             member.role = role
         if agent_name is not None:
             member.agent_name = _clean(agent_name)

@@ -10,8 +10,16 @@ from tortoise.transactions import in_transaction
 
 from aica.config import Settings
 from aica.errors import BadInput, Conflict, NotFound
-from aica.models import Delivery, DeliveryKind, DeliveryStatus, Project, Role, WebhookEndpoint
-from aica.services import outbox
+from aica.models import (
+    AuditAction,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    Role,
+    WebhookEndpoint,
+)
+from aica.services import audit, outbox
 from aica.services.access import Actor, in_org
 from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, check_url
 from aica.services.pagination import Page, PageRequest, paginate
@@ -62,7 +70,9 @@ async def create_endpoint(
         raise Conflict(f"An organization has at most {_MAX_ENDPOINTS} webhook endpoints")
     endpoint = WebhookEndpoint(org_id=actor.org_id, secret=new_secret(), events=list(outbox.EVENTS))
     await _apply(actor, settings, endpoint, changes)
-    await endpoint.save()
+    async with in_transaction():
+        await endpoint.save()
+        await audit.by(actor, AuditAction.webhook_created, target_id=endpoint.id)
     return endpoint
 
 
@@ -71,7 +81,9 @@ async def update_endpoint(
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(actor, endpoint_id)
     await _apply(actor, settings, endpoint, changes)
-    await endpoint.save()
+    async with in_transaction():
+        await endpoint.save()
+        await audit.by(actor, AuditAction.webhook_updated, target_id=endpoint.id)
     return endpoint
 
 
@@ -105,7 +117,9 @@ async def list_endpoints(actor: Actor, request: PageRequest) -> Page[WebhookEndp
 
 async def delete_endpoint(actor: Actor, endpoint_id: str) -> WebhookEndpoint:
     endpoint = await get_endpoint(actor, endpoint_id)
-    await endpoint.delete()
+    async with in_transaction():
+        await endpoint.delete()
+        await audit.by(actor, AuditAction.webhook_deleted, target_id=endpoint.id)
     return endpoint
 
 

@@ -10,7 +10,7 @@ import strawberry
 from aica import models
 from aica.graphql.context import Info
 from aica.graphql.types.pages import Paginated
-from aica.services import projects
+from aica.services import deletion, projects
 from aica.services.pagination import PageRequest
 
 
@@ -35,6 +35,10 @@ class ProjectSettings:
         "national ids are replaced in the transcript, analysis and search; TEXT_AND_AUDIO "
         "also silences them in the audio served to all but owners and admins."
     )
+    retention_days: int | None = strawberry.field(
+        description="Records older than this many days are purged (audio, transcript, "
+        "analyses, search entries; metered usage stays); null keeps them."
+    )
 
 
 @strawberry.type
@@ -58,6 +62,7 @@ class Project:
                 languages=list(project.languages),
                 agent_channel=project.agent_channel,
                 redaction=RedactionMode(str(project.redaction)),
+                retention_days=project.retention_days,
             ),
             created_at=project.created_at,
             updated_at=project.updated_at,
@@ -71,6 +76,9 @@ class ProjectSettingsInput:
     languages: list[str] | None = None
     agent_channel: int | None = None
     redaction: RedactionMode | None = None
+    retention_days: int | None = strawberry.field(
+        default=None, description="Days to keep records (1-36500); 0 keeps them for good."
+    )
 
 
 @strawberry.input
@@ -91,6 +99,7 @@ class ProjectInput:
             redaction=models.RedactionMode(settings.redaction.value)
             if settings.redaction
             else None,
+            retention_days=settings.retention_days,
         )
 
 
@@ -126,5 +135,6 @@ class ProjectMutations:
     @strawberry.mutation(description="Delete a project with all its records.")
     async def delete_project(self, info: Info, id: strawberry.ID) -> Project:
         actor = await info.context.actor()
-        storage = info.context.runtime.storage
-        return Project.from_model(await projects.delete_project(actor, id, storage))
+        runtime = info.context.runtime
+        project = await deletion.delete_project(actor, runtime.settings, runtime.storage, id)
+        return Project.from_model(project)

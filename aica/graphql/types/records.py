@@ -17,7 +17,7 @@ from aica.graphql.context import Info
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
-from aica.services import records
+from aica.services import deletion, records
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
 
@@ -293,7 +293,8 @@ class RecordMutations:
     @strawberry.mutation(description="Delete a record and its audio (admins and owners).")
     async def delete_record(self, info: Info, id: strawberry.ID) -> Record:
         actor = await info.context.actor()
-        record = await records.delete_record(actor, id, info.context.runtime.storage)
+        runtime = info.context.runtime
+        record = await deletion.delete_record(actor, runtime.settings, runtime.storage, id)
         return Record.from_model(record, mask_phone=False)
 
 

@@ -47,6 +47,9 @@ class AudioFile:
     size: int | None
     sha256: str | None
     file_name: str | None
+    disposition: str = strawberry.field(
+        default="inline", description="attachment when asked to download, else inline."
+    )
 
 
 async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
@@ -101,13 +104,19 @@ class AudioQueries:
     @strawberry.field(
         description="Where the record's audio is stored, for streaming it: the copy with its "
         "personal data silenced when the project redacts audio, unless an owner or admin asks "
-        "for the original."
+        "for the original. Each call is audited (listened, downloaded, original), once per "
+        "user, record and kind each half hour."
     )
     async def record_audio(
-        self, info: Info, id: strawberry.ID, original: bool | None = False
+        self,
+        info: Info,
+        id: strawberry.ID,
+        original: bool | None = False,
+        download: bool | None = False,
     ) -> AudioFile:
         actor = await info.context.actor()
-        record, served = await redaction.audio_to_serve(actor, id, bool(original))
+        record, served = await redaction.audio_to_serve(actor, id, bool(original), bool(download))
+        disposition = "attachment" if download else "inline"
         if served.redacted:
             stem = (record.file_name or record.id).rsplit(".", 1)[0]
             return AudioFile(
@@ -117,6 +126,7 @@ class AudioQueries:
                 size=None,
                 sha256=None,
                 file_name=f"{stem}-redacted.wav",
+                disposition=disposition,
             )
         return AudioFile(
             id=strawberry.ID(record.id),
@@ -124,5 +134,6 @@ class AudioQueries:
             content_type=CONTENT_TYPES.get(record.format or "", "application/octet-stream"),
             size=record.size,
             sha256=record.sha256,
-            file_name=record.file_name,
+            file_name=record.file_name or (f"{record.id}.{record.format}" if download else None),
+            disposition=disposition,
         )

@@ -1,0 +1,136 @@
+"""The access audit: rows written where the audited thing happens, read by owners and admins.
+
+What an audit row keeps is that something happened, by whom, to which record or object, never
+the personal data itself (an erasure keeps how many records went, not the phone number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from aica.errors import BadInput, NotFound
+from aica.models import AuditAction, AuditEvent, Role
+from aica.services import keyset
+from aica.services.access import Actor
+from aica.services.keyset import Position, SortKey
+from aica.services.pagination import CursorRequest, Slice, decode_cursor, encode_cursor
+
+LISTENING = (AuditAction.audio_listened, AuditAction.audio_downloaded, AuditAction.audio_original)
+"""Actions written once per user, record and action within ``LISTENING_WINDOW``: a player's
+Range requests come in dozens for one listen."""
+LISTENING_WINDOW = timedelta(minutes=30)
+PURGE_BATCH = 5_000
+_ORDER = SortKey("created_at", descending=True, nullable=False)
+_ID_LENGTH = 32
+
+
+async def write(
+    org_id: str | None,
+    actor_id: str | None,
+    action: AuditAction,
+    *,
+    record_id: str | None = None,
+    target_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """One row, in the caller's transaction when there is one (it stands or falls with it)."""
+    return await AuditEvent.create(
+        org_id=org_id,
+        actor_id=actor_id,
+        action=action,
+        record_id=record_id,
+        target_id=target_id,
+        detail=detail or {},
+    )
+
+
+async def by(actor: Actor, action: AuditAction, **about: Any) -> AuditEvent:
+    """A row for what ``actor`` did in their org."""
+    return await write(actor.org_id, actor.user_id, action, **about)
+
+
+async def listened(actor: Actor, action: AuditAction, record_id: str) -> None:
+    """A listening row unless the same user had one for the record within the window.
+    Concurrent requests (a player's ranges) queue on a lock of their own key."""
+    since = datetime.now(UTC) - LISTENING_WINDOW
+    async with in_transaction() as connection:
+        key = f"audit:{actor.user_id}:{record_id}:{action}"
+        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+        seen = await AuditEvent.filter(
+            org_id=actor.org_id,
+            actor_id=actor.user_id,
+            record_id=record_id,
+            action=action,
+            created_at__gte=since,
+        ).exists()
+        if not seen:
+            await by(actor, action, record_id=record_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    action: AuditAction | None = None
+    actor_id: str | None = None
+    record_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def list_events(
+    actor: Actor, org_id: str, flt: AuditFilter, request: CursorRequest
+) -> Slice[AuditEvent]:
+    """The org's audit, newest first, by cursor (owners and admins only)."""
+    if org_id != actor.org_id:
+        raise NotFound.of("Organization")
+    actor.require(Role.admin, "read the audit log")
+    if flt.since is not None and flt.until is not None and flt.since > flt.until:
+        raise BadInput("since must not be after until", field="since")
+    query = AuditEvent.filter(org_id=actor.org_id)
+    for name, value in (
+        ("action", flt.action),
+        ("actor_id", flt.actor_id),
+        ("record_id", flt.record_id),
+        ("created_at__gte", flt.since),
+        ("created_at__lte", flt.until),
+    ):
+        if value is not None:
+            query = query.filter(**{name: value})
+    start = None if request.after is None else _position(request.after)
+    items = await keyset.after(query, _ORDER, start, request.first + 1)
+    page = items[: request.first]
+    end = encode_cursor([page[-1].created_at.isoformat(), page[-1].id]) if page else None
+    return Slice(page, has_next=len(items) > request.first, end_cursor=end)
+
+
+def _position(cursor: str) -> Position:
+    parts = decode_cursor(cursor)
+    try:
+        if len(parts) != 2 or not isinstance(parts[1], str) or len(parts[1]) > _ID_LENGTH:
+            raise ValueError("not ours")
+        at = datetime.fromisoformat(parts[0])
+        if at.tzinfo is None:
+            raise ValueError("no time zone")
+    except (TypeError, ValueError):
+        raise BadInput("after is not a cursor this list gave", field="after") from None
+    return Position(at, parts[1])
+
+
+async def purge(older_than_days: int, now: datetime | None = None) -> int:
+    """Drop audit rows past their keeping time, in batches (no long lock on a big table)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+    connection = Tortoise.get_connection("default")
+    removed = 0
+    while True:
+        count, _ = await connection.execute_query(
+            "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events"
+            " WHERE created_at < $1 LIMIT $2)",
+            [cutoff, PURGE_BATCH],
+        )
+        removed += count
+        if count < PURGE_BATCH:
+            return removed
