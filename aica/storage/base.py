@@ -140,10 +140,13 @@ class Storage(ABC):
         return self.staging / f"{staged_id}.json"
 
     async def commit(self, staged: StagedFile, org_id: str, record_id: str, ext: str) -> str:
-        """Move a staged file into the store under the record's key; returns the key."""
+        """Move a staged file into the store under the record's key; returns the key. The
+        staged file is gone afterwards, stored or (on failure) discarded."""
         key = f"{org_id}/{record_id}.{ext}"
-        await self._move_in(staged.path, check_key(key), staged.sha256)
-        await remove_file(self._meta(staged.id))
+        try:
+            await self._move_in(staged.path, check_key(key), staged.sha256)
+        finally:
+            await self.discard(staged.id)
         return key
 
     def derived_key(self, key: str, tag: str) -> str:

@@ -70,6 +70,7 @@ class S3Storage(Storage):
         self.presign_seconds = presign_seconds
         self._config = AioConfig(
             retries={"mode": "standard", "max_attempts": 3},
+            signature_version="s3v4",  # presigned links too (botocore may pick SigV2)
             connect_timeout=5,
             read_timeout=60,
             s3={"addressing_style": "path"} if self.endpoint_url else None,
