@@ -78,6 +78,12 @@ class ObjectStore:
             Bucket=self.bucket, Key=self.name(key, under), Body=data, Metadata=metadata
         )
 
+    def clear(self) -> None:
+        """Delete what this run stored (a real bucket outlives the run)."""
+        client = self.client()
+        for key in self.keys():
+            client.delete_object(Bucket=self.bucket, Key=self.name(key))
+
     def multipart_uploads(self) -> list[dict[str, Any]]:
         """Multipart uploads begun and neither completed nor aborted, under the prefix."""
         answer = self.client().list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix)
@@ -94,7 +100,11 @@ def object_store() -> Iterator[ObjectStore]:
     if real:
         bucket, base = parse_s3_url(real)
         endpoint = os.environ.get("AICA_TEST_S3_ENDPOINT_URL") or None
-        yield ObjectStore(bucket, "/".join(p for p in (base, prefix) if p), endpoint)
+        store = ObjectStore(bucket, "/".join(p for p in (base, prefix) if p), endpoint)
+        try:
+            yield store
+        finally:
+            store.clear()
         return
     saved = {key: os.environ.get(key) for key in MOTO_CREDENTIALS}
     os.environ.update(MOTO_CREDENTIALS)

@@ -393,6 +393,40 @@ async def test_an_upload_cut_off_mid_body_or_over_the_limit_leaves_no_parts_or_f
     assert listed.json()["meta"]["total"] == 0
 
 
+async def test_derived_files_go_in_with_put_and_come_out_as_local_copies_that_do_not_stay(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    """What the redaction stage and the workers do with the store, one call at a time."""
+    storage = S3Storage(tmp_path, store.url("calls"), endpoint_url=store.endpoint_url)
+    try:
+        key = storage.derived_key("org_a/rec_a.mp3", "redacted")
+        scratch = storage.scratch()
+        data = secrets.token_bytes(PART_SIZE + 1000)  # two parts
+        scratch.write_bytes(data)
+        await storage.put(scratch, key)
+        assert not scratch.exists()
+        assert store.get(key, "calls") == data
+        sha256 = hashlib.sha256(data).hexdigest()
+        assert store.head(key, "calls")["Metadata"]["sha256"] == sha256
+        found = await storage.stat(key)
+        assert found is not None and (found.size, found.sha256) == (len(data), sha256)
+
+        async with storage.local_copy(key) as copy:
+            assert copy.read_bytes() == data
+        assert not copy.exists()
+        with pytest.raises(FileNotFoundError):
+            async with storage.local_copy("org_a/rec_missing.wav"):
+                pass
+        assert list(storage.staging.glob("*")) == []
+
+        await storage.delete(key)
+        await storage.delete(key)  # already gone: still fine
+        assert await storage.stat(key) is None
+        assert store.keys("calls") == {}
+    finally:
+        await storage.close()
+
+
 async def test_a_multipart_upload_cancelled_or_failed_midway_is_aborted(
     store: ObjectStore, tmp_path: Path
 ) -> None:

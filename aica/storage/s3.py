@@ -44,7 +44,7 @@ def _reachable(action: str) -> Iterator[None]:
             raise
         code = exc.response.get("Error", {}).get("Code", "error")
         raise StorageUnavailable(f"Object storage refused to {action}: {code}") from exc
-    except (BotoCoreError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except (BotoCoreError, aiohttp.ClientError, TimeoutError) as exc:
         raise StorageUnavailable(f"Object storage cannot be reached to {action}") from exc
 
 
@@ -73,6 +73,7 @@ class S3Storage(Storage):
             signature_version="s3v4",  # presigned links too (botocore may pick SigV2)
             connect_timeout=5,
             read_timeout=60,
+            max_pool_connections=100,  # proxied audio holds one while a listener reads
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
         self._stack = AsyncExitStack()
