@@ -54,24 +54,24 @@ async def migrate(
     remove_local: bool = False,
     on_bytes: Callable[[int], None] = lambda _: None,
 ) -> Migration:
-    """Copy every local recording to ``target``; ``on_bytes`` hears each file's size once
-    it is done (copied or skipped), for a progress bar."""
+    """Copy every local recording to ``target``; ``on_bytes`` hears how many bytes are done
+    (sent, or found there already), for a progress bar."""
     done = Migration()
     for file in local_files(source):
         sha256 = await sha256_of(file.path)
         there = await target.stat(file.key)
         if there is not None and (there.size, there.sha256) == (file.size, sha256):
             done.skipped.append(file.key)
+            on_bytes(file.size)
             if remove_local:
                 await verify(target, file, sha256)
         else:
-            await target.upload(file.path, file.key, sha256)
+            await target.upload(file.path, file.key, sha256, on_part=on_bytes)
             await verify(target, file, sha256)
             done.copied.append(file.key)
         if remove_local:
             file.path.unlink()
             done.removed.append(file.key)
-        on_bytes(file.size)
     return done
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -104,10 +104,17 @@ class S3Storage(Storage):
         await self.upload(source, key, sha256 or await sha256_of(source))
         await remove_file(source)
 
-    async def upload(self, source: Path, key: str, sha256: str) -> None:
+    async def upload(
+        self,
+        source: Path,
+        key: str,
+        sha256: str,
+        on_part: Callable[[int], None] = lambda _: None,
+    ) -> None:
         """Multipart upload of a local file, one part in memory at a time, its sha256 kept in
-        the object's metadata. Any failure or cancellation aborts the upload, so no parts
-        are left behind (stores bill for them and keep them until told)."""
+        the object's metadata; ``on_part`` hears each part's size once sent. Any failure or
+        cancellation aborts the upload, so no parts are left behind (stores bill for them
+        and keep them until told)."""
         s3, name = await self._s3(), self.name(key)
         with _reachable("store a file"):
             created = await s3.create_multipart_upload(
@@ -130,6 +137,7 @@ class S3Storage(Storage):
                             Body=chunk,
                         )
                     parts.append({"ETag": sent["ETag"], "PartNumber": len(parts) + 1})
+                    on_part(len(chunk))
                     if len(chunk) < PART_SIZE:
                         break
             with _reachable("store a file"):
