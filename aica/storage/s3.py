@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,8 @@ from aica.config import parse_s3_url
 from aica.errors import StorageUnavailable
 from aica.storage.base import Storage, StoredObject, check_key, remove_file, sha256_of
 
+log = logging.getLogger("aica.storage")
+
 PART_SIZE = 8 * 1024 * 1024
 """Multipart upload part size: the most of a file held in memory at once."""
 _CHUNK = 1 << 16
@@ -42,9 +45,11 @@ def _reachable(action: str) -> Iterator[None]:
     except ClientError as exc:
         if _missing(exc):
             raise
+        log.warning("object storage refused to %s: %s", action, exc)
         code = exc.response.get("Error", {}).get("Code", "error")
         raise StorageUnavailable(f"Object storage refused to {action}: {code}") from exc
     except (BotoCoreError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("object storage cannot be reached to %s: %s", action, exc)  # the endpoint
         raise StorageUnavailable(f"Object storage cannot be reached to {action}") from exc
 
 
