@@ -50,6 +50,10 @@ UPLOAD_MUTATION = """
 mutation Upload($input: UploadRecordInput!) { uploadRecord(input: $input) { id format } }
 """
 AUDIO_URL = "query ($id: ID!) { recordAudioUrl(id: $id) }"
+CREATE_PROJECT = """
+mutation ($input: ProjectInput!) { createProject(input: $input) { id } }
+"""
+CARD_CALL = "Hello, my card number is 4 5 3 9, 1 4 8 8, 0 3 4 3, 6 4 6 7. Thank you."
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +71,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, store: ObjectStore) -> Itera
 
 
 @pytest.fixture(scope="module")
-def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache").speech(GREETING)
+def audio(tmp_path_factory: pytest.TempPathFactory) -> AudioFactory:
+    return AudioFactory(tmp_path_factory.getbasetemp() / "audio-cache")
+
+
+@pytest.fixture(scope="module")
+def speech(audio: AudioFactory) -> Path:
+    return audio.speech(GREETING)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +154,46 @@ async def test_an_upload_goes_to_the_bucket_and_a_worker_with_an_empty_data_dir_
     transcript = await api.get(f"/api/v1/records/{record_id}/transcript")
     assert "thank you" in json.dumps(transcript.json()).lower()
     assert list((Path(env["AICA_DATA_DIR"]) / "staging").glob("*")) == []  # copy removed
+
+
+async def test_a_redacted_copy_is_written_to_the_bucket_served_and_deleted_with_its_record(
+    stack: Stack,
+    store: ObjectStore,
+    api: httpx.AsyncClient,
+    audio: AudioFactory,
+    tmp_path: Path,
+) -> None:
+    created = await api.post(
+        "/graphql",
+        json={
+            "query": CREATE_PROJECT,
+            "variables": {"input": {"name": "cards", "settings": {"redaction": "TEXT_AND_AUDIO"}}},
+        },
+    )
+    project_id = created.json()["data"]["createProject"]["id"]
+    call = audio.speech(CARD_CALL, wpm=130)
+    uploaded = await api.post(
+        "/api/v1/records/upload",
+        files={"file": ("card.wav", call.read_bytes(), "audio/wav")},
+        data={"projectId": project_id},
+    )
+    record_id = uploaded.json()["data"]["id"]
+    worker = start_aica(worker_env(stack, tmp_path), tmp_path / "worker.log", "worker")
+    try:
+        done = await wait_for(stack, record_id, lambda r: r["status"] in ("completed", "failed"))
+    finally:
+        stop(worker)
+    assert done["status"] == "completed", (tmp_path / "worker.log").read_text()[-3000:]
+
+    row = await record_keys(stack, record_id)
+    assert row["redacted_audio_key"] == row["audio_key"].replace(".wav", "_redacted.wav")
+    redacted = store.get(row["redacted_audio_key"])
+    assert len(redacted) > 44 and redacted != call.read_bytes()
+    served = await api.get(f"/api/v1/records/{record_id}/audio")
+    assert served.content == redacted
+
+    assert (await api.delete(f"/api/v1/records/{record_id}")).status_code == 204
+    assert not {row["audio_key"], row["redacted_audio_key"]} & set(store.keys())
 
 
 async def test_a_graphql_multipart_upload_goes_to_the_bucket(
@@ -322,19 +371,9 @@ async def test_in_redirect_mode_the_audio_route_answers_307_to_a_presigned_url(
 # --- deletion -----------------------------------------------------------------------------
 
 
-async def test_deleting_a_record_or_a_project_removes_its_objects(
+async def test_deleting_a_project_removes_its_records_objects_and_their_redacted_copies(
     stack: Stack, store: ObjectStore, api: httpx.AsyncClient, speech: Path, wav: bytes
 ) -> None:
-    _, record_id = await new_upload(api, speech)
-    row = await record_keys(stack, record_id)
-    redacted_key = row["audio_key"].replace(".wav", "_redacted.wav")
-    store.put(redacted_key, b"RIFF-silenced-copy")
-    await set_redacted_key(stack, record_id, redacted_key)
-    assert {row["audio_key"], redacted_key} <= set(store.keys())
-
-    assert (await api.delete(f"/api/v1/records/{record_id}")).status_code == 204
-    assert not {row["audio_key"], redacted_key} & set(store.keys())
-
     project_id, first = await new_upload(api, speech)
     second = await api.post(
         "/api/v1/records/upload",
@@ -343,6 +382,10 @@ async def test_deleting_a_record_or_a_project_removes_its_objects(
     )
     ids = (first, second.json()["data"]["id"])
     keys = {(await record_keys(stack, record_id))["audio_key"] for record_id in ids}
+    redacted_key = (await record_keys(stack, first))["audio_key"].replace(".wav", "_redacted.wav")
+    store.put(redacted_key, b"RIFF-silenced-copy")
+    await set_redacted_key(stack, first, redacted_key)
+    keys.add(redacted_key)
     assert keys <= set(store.keys())
     assert (await api.delete(f"/api/v1/projects/{project_id}")).status_code == 204
     assert not keys & set(store.keys())
