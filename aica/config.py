@@ -178,6 +178,14 @@ class Settings(BaseSettings):
             parse_s3_url(url)
         return url
 
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _http_endpoint(cls, url: str | None) -> str | None:
+        parts = urlsplit(url or "")
+        if url and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(f"must be an http(s) URL such as http://minio:9000, got {url!r}")
+        return url or None
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, url: str | None) -> str | None:

@@ -605,7 +605,16 @@ async def test_migrate_copies_the_local_tree_resumes_verifies_and_may_remove_loc
     assert sorted(p.name for p in (data_dir / "audio").rglob("*") if p.is_file()) == ["notes.txt"]
 
 
-async def test_migrate_refuses_a_target_that_is_not_s3(stack: Stack, tmp_path: Path) -> None:
-    with pytest.raises(subprocess.CalledProcessError) as refused:
-        await asyncio.to_thread(migrate, {**stack.env, "AICA_DATA_DIR": str(tmp_path)}, "/tmp/x")
-    assert "must look like s3://bucket/prefix" in refused.value.stderr
+async def test_a_storage_url_or_endpoint_that_is_not_one_is_refused_by_name(
+    stack: Stack, store: ObjectStore, tmp_path: Path
+) -> None:
+    env = {**stack.env, "AICA_DATA_DIR": str(tmp_path)}
+    for bad_env, target, message in (
+        (env, "/tmp/x", "--to must look like s3://bucket/prefix"),
+        ({**env, "AICA_STORAGE_URL": "ftp://x"}, store.url(), "AICA_STORAGE_URL: "),
+        ({**env, "AICA_S3_ENDPOINT_URL": "minio:9000"}, store.url(), "AICA_S3_ENDPOINT_URL: "),
+    ):
+        with pytest.raises(subprocess.CalledProcessError) as refused:
+            await asyncio.to_thread(migrate, bad_env, target)
+        assert message in refused.value.stderr
+        assert "Traceback" not in refused.value.stderr
