@@ -28,7 +28,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from aica.config import Settings
 from aica.db import tortoise_config
-from aica.errors import AicaError
+from aica.errors import AicaError, StorageUnavailable
 from aica.graphql.audio_link import AudioLinkContext
 from aica.graphql.context import Context, bearer
 from aica.graphql.schema import build_schema
@@ -185,6 +185,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             if settings.run_workers:
                 pipeline = Pipeline(runtime)
                 await stack.enter_async_context(consumers(database_url, pipeline))
+            stack.push_async_callback(runtime.storage.close)
             listener = asyncio.create_task(auth.forget_when_told(runtime.events, runtime.grants))
             stack.push_async_callback(_stop, listener)
             # What is alive after start-up (schema, models, caches) lives until exit: keep
@@ -211,6 +212,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 checks["redis"] = "ok"
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
+        if settings.storage_url:
+            try:
+                await runtime.storage.ping()
+                checks["storage"] = "ok"
+            except StorageUnavailable as exc:
+                checks["storage"] = f"error: {exc.message}"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},

@@ -46,6 +46,8 @@ search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
 models_app = typer.Typer(help="Whisper models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+storage_app = typer.Typer(help="Where recordings live.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 
 T = TypeVar("T")
 _DEFAULT_HOST = str(Settings.model_fields["host"].default)
@@ -286,6 +288,7 @@ def retention_run(
         finally:
             await search.backend_for(settings).close()
             await runtime.events.close()
+            await runtime.storage.close()
 
     result = _run_with_db(settings, purge)
     verb = "would purge" if dry_run else "purged"
@@ -300,6 +303,55 @@ def retention_run(
         state = "awaiting" if dry_run else "still awaiting"
         typer.echo(f"{len(result.pending)} records {state} the deletion of their audio")
     typer.echo(f"{result.audit_rows} audit rows {'would go' if dry_run else 'dropped'}")
+
+
+@storage_app.command("migrate")
+def storage_migrate(
+    to: Annotated[str, typer.Option("--to", help="The object store: s3://bucket/prefix.")],
+    remove_local: Annotated[
+        bool, typer.Option(help="Delete each local file once its copy is verified.")
+    ] = False,
+) -> None:
+    """Copy the recordings in AICA_DATA_DIR to an object store (AICA_S3_ENDPOINT_URL for one
+    other than AWS); resumable, each copy verified. Then set AICA_STORAGE_URL to it."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from aica.config import parse_s3_url
+    from aica.errors import StorageUnavailable
+    from aica.storage import LocalStorage, S3Storage
+    from aica.storage.migrate import Migration, VerifyFailed, local_files, migrate
+
+    settings = _settings()
+    try:
+        parse_s3_url(to)
+    except ValueError as exc:
+        raise _fail(f"--to {exc}") from None
+    source = LocalStorage(settings.data_dir)
+    target = S3Storage(settings.data_dir, to, endpoint_url=settings.s3_endpoint_url)
+
+    async def run() -> Migration:
+        total = sum(file.size for file in local_files(source))
+        columns = (TextColumn("copying recordings"), BarColumn(), DownloadColumn())
+        try:
+            with Progress(*columns, TransferSpeedColumn(), console=Console(stderr=True)) as bar:
+                task = bar.add_task("migrate", total=total)
+                return await migrate(
+                    source,
+                    target,
+                    remove_local=remove_local,
+                    on_bytes=lambda size: bar.advance(task, size),
+                )
+        finally:
+            await target.close()
+
+    try:
+        done = asyncio.run(run())
+    except (StorageUnavailable, VerifyFailed) as exc:
+        raise _fail(f"{exc}; run the command again to resume") from exc
+    typer.echo(
+        f"{len(done.copied)} copied, {len(done.skipped)} already there, "
+        f"{len(done.removed)} local files removed; now set AICA_STORAGE_URL={to}"
+    )
 
 
 @app.command()

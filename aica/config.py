@@ -23,6 +23,16 @@ def _json_list(value: object) -> object:
     return value
 
 
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix without slashes at either end)."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ValueError(
+            f"must look like s3://bucket/prefix (or be empty for the data directory), got {url!r}"
+        )
+    return parts.netloc, parts.path.strip("/")
+
+
 JsonList = Annotated[list[str], NoDecode, BeforeValidator(_json_list)]
 
 
@@ -36,6 +46,19 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=20, ge=1)
     redis_url: str | None = None
     """Set to share rate limits and events across processes."""
+    storage_url: str = ""
+    """Where recordings live: empty for ``<data dir>/audio``, or ``s3://bucket/prefix`` for
+    S3-compatible object storage (credentials and region: the standard AWS variables/files)."""
+    s3_endpoint_url: str | None = None
+    """An S3 API other than AWS (MinIO, Ceph ...): e.g. ``http://minio:9000``."""
+    s3_audio_redirect: bool = False
+    """Audio downloads: false proxies Range reads through the API; true answers 307 to a
+    short-lived presigned URL (clients must be able to reach the store)."""
+    s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    """How long a presigned audio link works."""
+    storage_retry_seconds: float = Field(default=30, gt=0)
+    """A pipeline job that found the object store unreachable runs again after this long
+    (without counting an attempt)."""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -160,6 +183,21 @@ class Settings(BaseSettings):
         if not croniter.is_valid(expression):
             raise ValueError("must be a cron expression, e.g. '0 * * * *' (hourly)")
         return expression
+
+    @field_validator("storage_url")
+    @classmethod
+    def _s3_or_local(cls, url: str) -> str:
+        if url:
+            parse_s3_url(url)
+        return url
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _http_endpoint(cls, url: str | None) -> str | None:
+        parts = urlsplit(url or "")
+        if url and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(f"must be an http(s) URL such as http://minio:9000, got {url!r}")
+        return url or None
 
     @field_validator("database_url")
     @classmethod

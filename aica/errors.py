@@ -63,3 +63,9 @@ class PaymentRequired(AicaError):
 
 class RateLimited(AicaError):
     code = "RATE_LIMITED"
+
+
+class StorageUnavailable(AicaError):
+    """The object store cannot be reached or refused the request: try again later (503)."""
+
+    code = "STORAGE_UNAVAILABLE"

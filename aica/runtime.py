@@ -10,7 +10,7 @@ from cachetools import TTLCache
 
 from aica.config import Settings
 from aica.events import Broadcaster, create_broadcaster
-from aica.storage import Storage
+from aica.storage import Storage, create_storage
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         return cls(
             settings,
-            Storage(settings.data_dir),
+            create_storage(settings),
             create_broadcaster(settings.redis_url),
             TTLCache(maxsize=MAX_GRANTS, ttl=settings.auth_cache_seconds),
         )

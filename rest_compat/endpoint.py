@@ -21,7 +21,7 @@ from starlette.responses import Response
 from aica.jsonout import FastJSONResponse
 from rest_compat.bodies import read_body
 from rest_compat.errors import RestError, coded_error, from_graphql_error
-from rest_compat.files import AudioFile
+from rest_compat.files import audio_response
 from rest_compat.multipart import FileStore, read_upload
 from rest_compat.operations import Operation, load
 from rest_compat.routes import Body, RestRoute, Shape
@@ -194,17 +194,7 @@ class RestEndpoint:
         if self.route.shape is Shape.EMPTY:
             return Response(status_code=self.route.status)
         if self.route.shape is Shape.FILE:
-            path = self.files.path(value["key"])
-            if not path.is_file():  # the row outlived its file (a disk restored without it)
-                raise RestError("NOT_FOUND", "The audio file is missing from storage")
-            etag = {"etag": f'"{value["sha256"]}"'} if value.get("sha256") else {}
-            return AudioFile(
-                path,
-                media_type=value["contentType"],
-                headers=etag,
-                filename=value.get("fileName") or None,
-                content_disposition_type=value.get("disposition") or "inline",
-            )
+            return await audio_response(self.files, value)
         if self.route.shape is Shape.LIST:
             meta = {key: value[key] for key in self.route.meta}
             return FastJSONResponse({"data": value["items"], "meta": meta}, self.route.status)

@@ -22,6 +22,7 @@ STATUS_BY_CODE = {
     "RANGE_NOT_SATISFIABLE": 416,
     "RATE_LIMITED": 429,
     "INTERNAL_SERVER_ERROR": 500,
+    "STORAGE_UNAVAILABLE": 503,
 }
 CODE_BY_STATUS = {
     status: code for code, status in STATUS_BY_CODE.items() if code != "QUERY_TOO_COMPLEX"

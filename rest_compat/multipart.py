@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from python_multipart.exceptions import MultipartParseError
@@ -17,6 +16,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from rest_compat.errors import RestError
+from rest_compat.files import FileReader
 
 if TYPE_CHECKING:  # declared for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -29,14 +29,12 @@ class Staged(Protocol):
     id: str
 
 
-class FileStore(Protocol):
+class FileStore(FileReader, Protocol):
     """What the shim needs of the application's storage."""
 
     async def stage(self, chunks: AsyncIterable[bytes], limit: int) -> Any: ...
 
     async def discard(self, staged_id: str) -> None: ...
-
-    def path(self, key: str) -> Path: ...
 
 
 @dataclass

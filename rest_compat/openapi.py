@@ -239,6 +239,11 @@ def _operation(
             "headers": _CONTENT_RANGE,
             "content": audio,
         }
+        responses["307"] = {
+            "description": "The file is fetched from object storage itself: a short-lived "
+            "signed URL in Location (deployments with AICA_S3_AUDIO_REDIRECT)",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        }
         responses["416"] = {
             **_ERROR_RESPONSE,
             "description": "The range starts past the end of the file",

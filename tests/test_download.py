@@ -11,7 +11,7 @@ import pytest
 
 from aica.errors import PayloadTooLarge
 from aica.services.downloads import AddressPolicy, DownloadFailed, DownloadUnavailable, download
-from aica.storage import Storage
+from aica.storage import LocalStorage, Storage
 from tests.http_fixtures import audio_host, serving
 
 PAYLOAD = bytes(range(256)) * 400
@@ -26,7 +26,7 @@ async def host(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 def storage(tmp_path: Path) -> Storage:
-    return Storage(tmp_path / "data")
+    return LocalStorage(tmp_path / "data")
 
 
 def staged_files(storage: Storage) -> list[Path]:

@@ -15,6 +15,7 @@ from aica.models import Project, Record, Role, Transcript
 from aica.runtime import Runtime
 from aica.services import speakers
 from aica.services.pipeline import Speech, StageRun, run_stages
+from aica.storage import LocalStorage
 from aica.transcript import segment_from_json
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, error_code, gql, make_project, make_record, make_settings
@@ -95,7 +96,7 @@ async def test_a_mono_call_is_separated_and_the_greeter_is_the_agent(
     assert right / total >= 0.9
 
     # separating again (a re-run) keeps what was found rather than call it stereo
-    again = await speakers.separate(record, "general", runtime.settings, Path("unused.wav"))
+    again = await speakers.separate(record, "general", runtime.settings, runtime.storage)
     assert again == (None, found)
 
 
@@ -181,7 +182,7 @@ async def stored_call(tenant: Tenant, *speakers: str) -> Record:
 async def test_a_stereo_call_is_separated_by_its_channels(tenant: Tenant, tmp_path: Path) -> None:
     record = await stored_call(tenant, "agent", "customer")
     segments, found = await speakers.separate(
-        record, "general", make_settings(data_dir=tmp_path), tmp_path / "unused.wav"
+        record, "general", make_settings(data_dir=tmp_path), LocalStorage(tmp_path)
     )
     assert segments is None
     assert (found["method"], found["namedBy"], found["confidence"]) == ("channels", "channel", 1.0)
@@ -192,7 +193,7 @@ async def test_without_the_speakers_model_a_mono_call_says_its_sides_are_unknown
 ) -> None:
     record = await stored_call(tenant, "unknown", "unknown")
     segments, found = await speakers.separate(
-        record, "general", make_settings(data_dir=tmp_path), tmp_path / "unused.wav"
+        record, "general", make_settings(data_dir=tmp_path), LocalStorage(tmp_path)
     )
     assert segments is None
     assert found["method"] == "none"

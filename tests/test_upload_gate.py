@@ -17,7 +17,7 @@ import pytest
 
 from aica.app import create_app
 from aica.models import Role
-from aica.storage import Storage
+from aica.storage import LocalStorage
 from tests.conftest import (
     Tenant,
     make_project,
@@ -188,7 +188,7 @@ def test_staged_files_a_killed_process_left_are_swept_and_live_ones_kept(tmp_pat
     old_part = staged(tmp_path, "stg_" + "a" * 32 + ".part", age=3600)
     old_meta = staged(tmp_path, "stg_" + "a" * 32 + ".json", age=3600)
     live = staged(tmp_path, "stg_" + "b" * 32 + ".part", age=1)
-    assert Storage(tmp_path).sweep_staging() == 2
+    assert LocalStorage(tmp_path).sweep_staging() == 2
     assert not old_part.exists() and not old_meta.exists()
     assert live.exists()
 

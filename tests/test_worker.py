@@ -1,23 +1,15 @@
 """``aica worker`` processes beside an API process: crashes, poison files, events across processes.
 
-Everything runs as real processes on a database of its own (the suite's in-process consumers
-must not pick these jobs up): one ``aica serve`` without consumers, with Redis for events,
-and ``aica worker`` processes started and killed by the tests.
+Everything runs as real processes on a database of its own (``tests.processes``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import secrets
-import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +19,22 @@ import pytest
 
 from aica.services.pipeline import STAGES
 from tests.audio import AudioFactory
-from tests.conftest import ADMIN_DSN, REDIS_URL, free_port
 from tests.http_fixtures import Receiver, audio_host, serving
+from tests.processes import (
+    Stack,
+    kill,
+    new_upload,
+    process_stack,
+    record_row,
+    run_aica,
+    start_aica,
+    stop,
+    wait_for,
+)
 from tests.ws import subscriptions
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = " ".join(
     f"Sentence {n}: the {item} was delivered to {place} on {day}."
     for n, (item, place, day) in enumerate(
@@ -60,92 +61,10 @@ subscription Alerted($projectId: ID!) {
 """
 
 
-@dataclass
-class Stack:
-    """A database, an API process and the environment workers need to join them."""
-
-    env: dict[str, str]
-    base_url: str
-    headers: dict[str, str]
-    token: str
-    org_id: str
-    dsn: str
-
-
-def run_aica(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "aica.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    )
-
-
-def start_aica(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "aica.cli", *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    name = f"aica_workers_{secrets.token_hex(4)}"
-    admin = ADMIN_DSN.rsplit("/", 1)[0]
-    subprocess.run(["psql", ADMIN_DSN, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    root = tmp_path_factory.mktemp("workers")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AICA_")}
-    env.update(
-        AICA_DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
-        AICA_DATA_DIR=str(root / "data"),
-        AICA_REDIS_URL=REDIS_URL,
-        AICA_RUN_WORKERS="0",
-        AICA_RATE_LIMIT_PER_MINUTE="0",
-        AICA_JOB_HEARTBEAT_SECONDS="2",
-        AICA_JOB_MAX_ATTEMPTS="2",
-        AICA_LOG_LEVEL="INFO",
-        AICA_ALLOW_PRIVATE_URLS="1",  # ingest and webhooks reach servers on 127.0.0.1
-        AICA_WEBHOOK_TIMEOUT_SECONDS="60",
-        AICA_DELIVERY_RETRY_SECONDS="[0.5]",
-        PYTHONPATH=str(ROOT),
-    )
-    created = json.loads(
-        run_aica(env, "bootstrap", "--org-name", "Workers", "--email", "w@example.com", "--json")
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    port = free_port()
-    server = start_aica(env, root / "serve.log", "serve", "--port", str(port))
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                raise AssertionError((root / "serve.log").read_text()[-3000:])
-            time.sleep(0.1)
-        headers = {
-            "Authorization": f"Bearer {created['token']}",
-            "X-Selected-Org-ID": created["orgId"],
-        }
-        yield Stack(env, base_url, headers, created["token"], created["orgId"], f"{admin}/{name}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        subprocess.run(
-            ["psql", ADMIN_DSN, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-            check=False,
-        )
+    with process_stack(tmp_path_factory.mktemp("workers")) as created:
+        yield created
 
 
 @pytest.fixture(scope="module")
@@ -157,54 +76,6 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, timeout=30) as c:
         yield c
-
-
-async def new_upload(api: httpx.AsyncClient, speech: Path) -> tuple[str, str]:
-    project = await api.post("/api/v1/projects", json={"name": f"p-{secrets.token_hex(3)}"})
-    project_id = project.json()["data"]["id"]
-    content = await asyncio.to_thread(speech.read_bytes)
-    response = await api.post(
-        "/api/v1/records/upload",
-        files={"file": ("call.wav", content, "audio/wav")},
-        data={"projectId": project_id},
-    )
-    assert response.status_code == 201, response.text
-    return project_id, response.json()["data"]["id"]
-
-
-async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        row = await connection.fetchrow(
-            "SELECT r.status, r.attempts, r.error, r.progress, r.stage, r.stages_done, "
-            "(SELECT count(*) FROM transcripts t WHERE t.record_id = r.id) AS transcripts "
-            "FROM records r WHERE r.id = $1",
-            record_id,
-        )
-    finally:
-        await connection.close()
-    assert row is not None
-    return {**row, "stages_done": json.loads(row["stages_done"])}
-
-
-async def wait_for(stack: Stack, record_id: str, predicate: Any, seconds: float = 120) -> dict:
-    async with asyncio.timeout(seconds):
-        while True:
-            row = await record_row(stack, record_id)
-            if predicate(row):
-                return row
-            await asyncio.sleep(0.05)
-
-
-def kill(worker: subprocess.Popen[bytes]) -> None:
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
-
-
-def stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
 
 
 async def test_a_worker_killed_mid_transcription_is_replaced_and_the_record_completes_once(

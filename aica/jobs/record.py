@@ -11,12 +11,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from pgqueuer import RetryRequested
 from tortoise.expressions import F
 
 from aica.config import Settings
-from aica.errors import AicaError
+from aica.errors import AicaError, StorageUnavailable
 from aica.models import Project, Record, RecordStatus
 from aica.runtime import Runtime
 from aica.services.downloads import DownloadUnavailable
@@ -68,6 +69,8 @@ class Pipeline:
         except RecordingNotReady as exc:
             await self._wait_for_recording(record, exc)
             return
+        except StorageUnavailable as exc:  # the store's outage, not the recording's fault
+            await self._retry_uncounted(record, exc, self.settings.storage_retry_seconds)
         except AicaError as exc:  # the recording itself is at fault: retrying won't help
             await self._fail(record, exc.message)
             return
@@ -86,10 +89,14 @@ class Pipeline:
         if waited >= self.settings.recording_wait_seconds:
             await self._fail(record, f"{exc} after {waited / 60:.0f} minutes; giving up")
             return
+        await self._retry_uncounted(record, exc, self.settings.recording_poll_seconds)
+
+    @staticmethod
+    async def _retry_uncounted(record: Record, exc: Exception, seconds: float) -> NoReturn:
+        """Run the job again later without spending one of the record's attempts."""
+        log.warning("record %s waits %.0f s: %s", record.id, seconds, exc)
         await Record.filter(pk=record.id).update(attempts=F("attempts") - 1)
-        raise RetryRequested(
-            delay=timedelta(seconds=self.settings.recording_poll_seconds), reason=str(exc)
-        )
+        raise RetryRequested(delay=timedelta(seconds=seconds), reason=str(exc))
 
     async def _claim(self, record_id: str) -> Record | None:
         """Count the attempt before any work, so a crash mid-way still counts."""

@@ -129,6 +129,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
             await stop.wait()
     finally:
         await runtime.events.close()
+        await runtime.storage.close()
         await Tortoise.close_connections()
 
 

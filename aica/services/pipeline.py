@@ -183,10 +183,11 @@ async def transcribe(run: StageRun) -> None:
     if run.speech is None:
         raise RuntimeError("transcription needs the record job's Speech")
     speech, project = run.speech, run.project
-    async with speech.slots, run.reporting() as on_progress:
+    audio = run.runtime.storage.local_copy(run.record.audio_key or "")
+    async with audio as path, speech.slots, run.reporting() as on_progress:
         spoken = await asyncio.to_thread(
             speech.transcriber.transcribe,
-            run.runtime.storage.path(run.record.audio_key or ""),
+            path,
             language=None if project.language == "auto" else project.language,
             languages=project.languages,
             agent_channel=project.agent_channel,
@@ -216,14 +217,12 @@ async def redact(run: StageRun) -> None:
 
 async def separate(run: StageRun) -> None:
     """Mono calls: agent and customer told apart by voice (stereo: noted as by channel)."""
-    key = run.record.audio_key
-    path = run.runtime.storage.path(key) if key else None
-    settings = run.runtime.settings
+    settings, storage = run.runtime.settings, run.runtime.storage
     if run.speech is None:
-        found = await speakers.separate(run.record, run.profile_key, settings, path)
+        found = await speakers.separate(run.record, run.profile_key, settings, storage)
     else:
         async with run.speech.slots:
-            found = await speakers.separate(run.record, run.profile_key, settings, path)
+            found = await speakers.separate(run.record, run.profile_key, settings, storage)
     async with run.finishing():
         await speakers.save_separation(run.record, *found)
 

@@ -52,9 +52,8 @@ async def prepare(
         key = storage.derived_key(record.audio_key, REDACTED_TAG)
         scratch = storage.scratch()
         try:
-            await asyncio.to_thread(
-                write_silenced, storage.path(record.audio_key), scratch, redacted.spans, tone
-            )
+            async with storage.local_copy(record.audio_key) as original:
+                await asyncio.to_thread(write_silenced, original, scratch, redacted.spans, tone)
             await storage.put(scratch, key)
         finally:
             scratch.unlink(missing_ok=True)

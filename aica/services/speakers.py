@@ -26,6 +26,7 @@ from aica.services.access import Actor
 from aica.services.records import get_record
 from aica.speech import audio, speaker_model
 from aica.speech.diarization import Diarization, diarize, split_segments, swap_sides
+from aica.storage import Storage
 from aica.transcript import Segment, segment_from_json
 
 Method = Literal["channels", "diarization", "none"]
@@ -51,10 +52,11 @@ def separation(
 
 
 async def separate(
-    record: Record, profile_key: str, settings: Settings, audio_path: Path | None
+    record: Record, profile_key: str, settings: Settings, storage: Storage
 ) -> tuple[list[Segment] | None, dict[str, Any]]:
     """The record's transcript segments labelled by side (None: leave them as they are) and
-    how the sides were found. CPU work runs in a thread."""
+    how the sides were found. CPU work runs in a thread; the recording is fetched from
+    storage only when voices must be told apart."""
     row = await Transcript.get(record_id=record.id)
     segments = [segment_from_json(s) for s in row.segments]
     if one_channel(segments) and record.speaker_separation:
@@ -73,9 +75,10 @@ async def separate(
         )
     if not segments:
         return None, separation("none", None, detail="nobody speaks in this call")
-    if audio_path is None:  # a transcript stored without its recording (imported, tests)
+    if record.audio_key is None:  # a transcript stored without its recording (imported, tests)
         return None, separation("none", None, detail="no recording stored to listen to")
-    found = await asyncio.to_thread(_diarize, audio_path, settings.data_dir)
+    async with storage.local_copy(record.audio_key) as audio_path:
+        found = await asyncio.to_thread(_diarize, audio_path, settings.data_dir)
     if found.speakers < 2:
         return None, separation("none", None, detail="one voice heard: nothing to separate")
     labelled = split_segments(segments, found.turns)

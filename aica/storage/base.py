@@ -1,7 +1,9 @@
-"""Audio files on local disk: uploads stream into staging, then move into place atomically.
+"""What every audio store does: uploads stream into local staging, then move into the store.
 
-Keys are relative paths (``<org>/<record>.<ext>``) so the layout can move to object storage
-without touching rows.
+Staging is always the process's own disk (``<data dir>/staging``): a file is sniffed, probed
+and hashed there before it is accepted, and a staged file never outlives its request or job.
+Keys are relative paths (``<org>/<record>.<ext>``), the same in every backend, so recordings
+move between backends without touching rows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import json
 import re
 import secrets
 import time
-from collections.abc import AsyncIterable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,8 @@ from aica.errors import BadInput, PayloadTooLarge
 
 STALE_STAGED_SECONDS = 600.0
 _STAGED_ID = re.compile(r"^stg_[0-9a-f]{32}$")
-_KEY = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+\.[a-z0-9]+$")
+KEY = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+\.[a-z0-9]+$")
+_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +39,41 @@ class StagedFile:
     sha256: str
 
 
-class Storage:
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
-        self.staging = self.root / "staging"
-        self.audio = self.root / "audio"
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """A stored file's size and modification time; ``path`` when it is on this machine's
+    disk (served from there), else read through ``Storage.read``; ``sha256`` when the store
+    keeps it beside the file (object metadata)."""
+
+    key: str
+    size: int
+    modified: float
+    path: Path | None = None
+    sha256: str | None = None
+
+
+def check_key(key: str) -> str:
+    if not KEY.match(key):
+        raise ValueError(f"not a storage key: {key!r}")
+    return key
+
+
+async def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    async with aiofiles.open(path, "rb") as source:
+        while chunk := await source.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Storage(ABC):
+    """Staging on local disk (shared by the backends) plus the store the backend adds."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.staging = data_dir.resolve() / "staging"
 
     def ensure_dirs(self) -> None:
         self.staging.mkdir(parents=True, exist_ok=True)
-        self.audio.mkdir(parents=True, exist_ok=True)
 
     def sweep_staging(self, older_than: float = STALE_STAGED_SECONDS) -> int:
         """Remove staged files a killed process left behind; returns how many.
@@ -102,19 +133,20 @@ class Storage:
 
     async def discard(self, staged_id: str) -> None:
         if _STAGED_ID.match(staged_id):
-            await self._remove(self.staging / f"{staged_id}.part")
-            await self._remove(self._meta(staged_id))
+            await remove_file(self.staging / f"{staged_id}.part")
+            await remove_file(self._meta(staged_id))
 
     def _meta(self, staged_id: str) -> Path:
         return self.staging / f"{staged_id}.json"
 
     async def commit(self, staged: StagedFile, org_id: str, record_id: str, ext: str) -> str:
-        """Move a staged file into the audio tree (same filesystem: an atomic rename)."""
+        """Move a staged file into the store under the record's key; returns the key. The
+        staged file is gone afterwards, stored or (on failure) discarded."""
         key = f"{org_id}/{record_id}.{ext}"
-        target = self.path(key)
-        await aiofiles.os.makedirs(target.parent, exist_ok=True)
-        await aiofiles.os.replace(staged.path, target)
-        await self._remove(self._meta(staged.id))
+        try:
+            await self._move_in(staged.path, check_key(key), staged.sha256)
+        finally:
+            await self.discard(staged.id)
         return key
 
     def derived_key(self, key: str, tag: str) -> str:
@@ -128,21 +160,44 @@ class Storage:
         return self.staging / f"stg_{secrets.token_hex(16)}.part"
 
     async def put(self, source: Path, key: str) -> None:
-        """Move a finished local file to ``key``, replacing what is there (atomic rename)."""
-        target = self.path(key)
-        await aiofiles.os.makedirs(target.parent, exist_ok=True)
-        await aiofiles.os.replace(source, target)
+        """Move a finished local file to ``key``, replacing what is there."""
+        await self._move_in(source, check_key(key), None)
 
-    def path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise ValueError(f"not a storage key: {key!r}")
-        return self.audio / key
+    @abstractmethod
+    async def _move_in(self, source: Path, key: str, sha256: str | None) -> None:
+        """Store the local file ``source`` at ``key`` (it is gone from ``source`` after)."""
 
+    @abstractmethod
     async def delete(self, key: str | None) -> None:
-        if key:
-            await self._remove(self.path(key))
+        """Remove the file at ``key``; one already gone is not an error."""
 
-    @staticmethod
-    async def _remove(path: Path) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            await aiofiles.os.remove(path)
+    @abstractmethod
+    async def stat(self, key: str) -> StoredObject | None:
+        """The stored file at ``key``, or None when there is none."""
+
+    @abstractmethod
+    def read(self, key: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+        """Bytes ``start`` up to ``stop`` (exclusive) of the file at ``key``."""
+
+    @abstractmethod
+    def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
+        """A path on this machine holding the file at ``key`` for the block (for decoding)."""
+
+    async def presigned_url(
+        self, key: str, *, file_name: str | None, content_type: str, disposition: str
+    ) -> str | None:
+        """Where a client may fetch ``key`` itself, when the store hands out such links."""
+        return None
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` when the store cannot be reached (readiness)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections (the end of the process)."""
+
+
+async def remove_file(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        await aiofiles.os.remove(path)
