@@ -562,6 +562,32 @@ async def test_a_job_that_cannot_reach_the_store_waits_without_spending_an_attem
     assert done["attempts"] == 1
 
 
+async def test_a_record_deleted_while_the_store_is_down_is_hidden_and_its_object_goes_later(
+    stack: Stack, store: ObjectStore, api: httpx.AsyncClient, speech: Path, tmp_path: Path
+) -> None:
+    _, record_id = await new_upload(api, speech)
+    key = (await record_keys(stack, record_id))["audio_key"]
+    env = {**stack.env, "AICA_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    with serving_api(env, tmp_path / "down.log") as base_url:
+        async with httpx.AsyncClient(base_url=base_url, headers=stack.headers, timeout=60) as c:
+            assert (await c.delete(f"/api/v1/records/{record_id}")).status_code == 204
+
+    assert_rest_error(await api.get(f"/api/v1/records/{record_id}"), 404, "NOT_FOUND")
+    kept = store.keys()
+    assert key in kept  # until the store answers again, and the row with it
+
+    purged = await asyncio.to_thread(run_aica, stack.env, "retention")
+    assert "1 records deleted" in purged.stdout, purged.stdout
+    gone = store.keys()
+    assert key not in gone
+    connection = await asyncpg.connect(stack.dsn)
+    try:
+        rows = await connection.fetchval("SELECT count(*) FROM records WHERE id = $1", record_id)
+    finally:
+        await connection.close()
+    assert rows == 0
+
+
 # --- aica storage migrate ----------------------------------------------------------------------
 
 
