@@ -30,6 +30,7 @@ from aica import db
 from aica.config import Settings
 from aica.errors import AicaError
 from aica.events import create_broadcaster
+from aica.jobs.shutdown import STOP_GRACE_SECONDS
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
 from aica.services import auth, billing, orgs, search, users
@@ -197,7 +198,16 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    grace_seconds: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="On SIGTERM, how long running jobs may finish before they go back to the "
+            "queue for another worker.",
+        ),
+    ] = STOP_GRACE_SECONDS,
+) -> None:
     """Run pipeline consumers only (no HTTP); start as many as the machines allow."""
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -211,7 +221,7 @@ def worker() -> None:
     from aica.jobs.worker import run_worker
 
     with contextlib.suppress(KeyboardInterrupt):  # SIGTERM/Ctrl-C: consumers have stopped
-        asyncio.run(run_worker(settings, url))
+        asyncio.run(run_worker(settings, url, grace_seconds))
 
 
 @app.command()

@@ -65,6 +65,9 @@ class Pipeline:
         run = StageRun(record, project, self.runtime, project.profile, speech=self.speech)
         try:
             await run_stages(run)
+        except asyncio.CancelledError:  # the process is stopping: not the recording's fault
+            await self._uncount(record)
+            raise
         except RecordingNotReady as exc:
             await self._wait_for_recording(record, exc)
             return
@@ -86,9 +89,15 @@ class Pipeline:
         if waited >= self.settings.recording_wait_seconds:
             await self._fail(record, f"{exc} after {waited / 60:.0f} minutes; giving up")
             return
-        await Record.filter(pk=record.id).update(attempts=F("attempts") - 1)
+        await self._uncount(record)
         raise RetryRequested(
             delay=timedelta(seconds=self.settings.recording_poll_seconds), reason=str(exc)
+        )
+
+    async def _uncount(self, record: Record) -> None:
+        """Take back the attempt ``_claim`` counted, for a run that did not really try."""
+        await Record.filter(pk=record.id, status=RecordStatus.processing).update(
+            attempts=F("attempts") - 1
         )
 
     async def _claim(self, record_id: str) -> Record | None:

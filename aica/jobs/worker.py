@@ -19,6 +19,7 @@ from tortoise import Tortoise
 from aica.config import Settings
 from aica.db import tortoise_config
 from aica.jobs.record import Pipeline
+from aica.jobs.shutdown import STOP_GRACE_SECONDS, RunningJobs
 from aica.queue import DELIVER, INDEX_RECORD, PROCESS_RECORD
 from aica.runtime import Runtime
 from aica.services import deliveries, search
@@ -26,6 +27,9 @@ from aica.services import deliveries, search
 log = logging.getLogger("aica.worker")
 
 _POOL_OPTIONS = {"maxsize", "minsize"}
+HAND_BACK_SECONDS = 10.0
+"""After handing jobs back: how long re-queueing them may take before the consumers are
+cancelled outright."""
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -36,7 +40,9 @@ def asyncpg_dsn(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
-def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> QueueManager:
+def build_queue_manager(
+    connection: asyncpg.Connection, pipeline: Pipeline, running: RunningJobs
+) -> QueueManager:
     manager = QueueManager(Queries.from_asyncpg_connection(connection))
     executor = partial(
         DatabaseRetryEntrypointExecutor,
@@ -50,12 +56,14 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
 
     @manager.entrypoint(PROCESS_RECORD, executor_factory=executor)
     async def process_record(job: Job) -> None:
-        await pipeline.run((job.payload or b"").decode())
+        async with running.job():
+            await pipeline.run((job.payload or b"").decode())
 
     @manager.entrypoint(DELIVER, executor_factory=executor)
     async def deliver(job: Job) -> None:
         """One attempt at an outbox row; the next, if any, after the delivery's own backoff."""
-        wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
+        async with running.job():
+            wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
         if wait is not None:
             raise RetryRequested(delay=timedelta(seconds=wait), reason="delivery attempt failed")
 
@@ -63,12 +71,15 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     async def index_record(job: Job) -> None:
         """Rebuild a record's search documents; a failure is retried with the executor's
         backoff and never touches the record."""
-        await search.index_record(pipeline.settings, (job.payload or b"").decode())
+        async with running.job():
+            await search.index_record(pipeline.settings, (job.payload or b"").decode())
 
     return manager
 
 
-async def run_worker(settings: Settings, database_url: str) -> None:
+async def run_worker(
+    settings: Settings, database_url: str, grace_seconds: float = STOP_GRACE_SECONDS
+) -> None:
     """``aica worker``: consumers only, no HTTP, until SIGTERM or SIGINT."""
     runtime = Runtime.from_settings(settings)
     runtime.storage.ensure_dirs()
@@ -80,7 +91,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url))
     try:
         pipeline = Pipeline(runtime)
-        async with consumers(database_url, pipeline):
+        async with consumers(database_url, pipeline, grace_seconds):
             log.info("worker started", extra={"pid": os.getpid()})
             await stop.wait()
     finally:
@@ -95,10 +106,17 @@ def _report_stop(task: asyncio.Task[None]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[QueueManager]:
-    """Run consumers in the background for the duration of the block."""
+async def consumers(
+    database_url: str, pipeline: Pipeline, grace_seconds: float = STOP_GRACE_SECONDS
+) -> AsyncIterator[QueueManager]:
+    """Run consumers in the background for the duration of the block.
+
+    On exit no job is taken any more; running ones get ``grace_seconds`` to finish, then go
+    back to the queue, due at once (see ``aica.jobs.shutdown``).
+    """
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    manager = build_queue_manager(connection, pipeline)
+    running = RunningJobs()
+    manager = build_queue_manager(connection, pipeline, running)
     warm_up = asyncio.create_task(pipeline.warm_up())
     heartbeat = timedelta(seconds=pipeline.settings.job_heartbeat_seconds)
     task = asyncio.create_task(
@@ -115,9 +133,24 @@ async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[Queu
         warm_up.cancel()
         manager.shutdown.set()
         try:
-            await asyncio.wait_for(task, timeout=30)
-        except TimeoutError:
-            log.warning("pipeline consumers did not stop in 30 s; cancelling")
-            task.cancel()
+            await _stop_consumers(task, running, grace_seconds)
         finally:
             await connection.close()
+
+
+async def _stop_consumers(
+    task: asyncio.Task[None], running: RunningJobs, grace_seconds: float
+) -> None:
+    """Wait for running jobs (``asyncio.wait``: ``wait_for`` would cancel the consumers, and
+    pgqueuer drops a cancelled job), then hand back what is still running."""
+    if task in (await asyncio.wait({task}, timeout=grace_seconds))[0]:
+        return
+    handed = running.hand_back()
+    log.warning(
+        "stopping: handed %d running job(s) back to the queue after %g s", handed, grace_seconds
+    )
+    if task in (await asyncio.wait({task}, timeout=HAND_BACK_SECONDS))[0]:
+        return
+    log.warning("pipeline consumers did not stop in %g s; cancelling", HAND_BACK_SECONDS)
+    task.cancel()
+    await asyncio.wait({task})
