@@ -10,14 +10,13 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from pgqueuer import DatabaseRetryEntrypointExecutor, Job, Queries, QueueManager, RetryRequested
 from tortoise import Tortoise
 
 from aica.config import Settings
-from aica.db import tortoise_config
+from aica.db import asyncpg_dsn, tortoise_config
 from aica.jobs.record import Pipeline
 from aica.jobs.shutdown import STOP_GRACE_SECONDS, RunningJobs
 from aica.queue import DELIVER, INDEX_RECORD, PROCESS_RECORD
@@ -26,18 +25,9 @@ from aica.services import deliveries, search
 
 log = logging.getLogger("aica.worker")
 
-_POOL_OPTIONS = {"maxsize", "minsize"}
 HAND_BACK_SECONDS = 10.0
 """After handing jobs back: how long re-queueing them may take before the consumers are
 cancelled outright."""
-
-
-def asyncpg_dsn(url: str) -> str:
-    """Tortoise's URL without its pool options, which asyncpg.connect does not take."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _POOL_OPTIONS]
-    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 def build_queue_manager(
