@@ -166,9 +166,7 @@ def serve(
         _check_model(settings)
 
     async def first_run() -> orgs.Bootstrapped | None:
-        if await orgs.is_empty():
-            return await orgs.bootstrap("My Organization", "owner@aica.local")
-        return None
+        return await orgs.bootstrap_if_empty("My Organization", "owner@aica.local")
 
     url = _database(settings)
     created = _run_with_db(settings, first_run, url)
