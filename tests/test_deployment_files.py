@@ -164,6 +164,7 @@ def test_nginx_upgrades_websockets_on_graphql_and_forwards_the_client(
     assert headers["Host"] == "$http_host"  # with its port: WebSocket same-origin checks
     assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
     assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert headers["X-Request-Id"] == "$aica_request_id"
     assert directive(nginx, "proxy_http_version") == ["1.1"]
     assert re.search(r"location = /graphql \{[^}]*proxy_pass http://aica_api;", nginx)
     # a location that sets any header would silently drop all of the server's
