@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from aica.config import Settings
+from aica.jobs.worker import HAND_BACK_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -142,7 +143,7 @@ def test_two_workers_stop_within_their_grace_period(services: dict[str, dict[str
     assert worker["deploy"]["replicas"] == 2
     grace = float(worker["command"][worker["command"].index("--grace-seconds") + 1])
     # compose's SIGKILL must come after the jobs have been handed back
-    assert grace + 5 <= float(worker["stop_grace_period"].removesuffix("s"))
+    assert grace + HAND_BACK_SECONDS <= float(worker["stop_grace_period"].removesuffix("s"))
 
 
 def test_nginx_balances_both_api_processes_on_the_port_they_serve(
