@@ -174,7 +174,12 @@ async def test_requests_are_shared_by_both_processes_and_keep_one_request_id(
     assert [a.status_code for a in answers] == [200] * 6
     ids = [a.headers["x-request-id"] for a in answers]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids  # made by the proxy
-    served = [logged_request_ids(log) & set(ids) for log in proxied.api_logs]
+    async with asyncio.timeout(5):  # each process logs a request once it has answered
+        while True:
+            served = [logged_request_ids(log) & set(ids) for log in proxied.api_logs]
+            if served[0] | served[1] == set(ids):
+                break
+            await asyncio.sleep(0.05)
     assert all(served), "one API process got no request"
     assert served[0] | served[1] == set(ids) and not served[0] & served[1]
 
