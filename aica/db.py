@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 import psutil
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
@@ -28,6 +29,8 @@ MIN_FREE_BYTES = 64 * 1024 * 1024
 """The embedded database refuses to start with less free space than this under the data dir."""
 READY_TIMEOUT_S = 15.0
 """How long to wait for a server that holds the data dir but is still starting or stopping."""
+MIGRATION_LOCK = 0x61696361_6D696772  # "aicamigr": the advisory lock key of migrations
+_POOL_OPTIONS = {"maxsize", "minsize"}
 
 
 class DatabaseStartError(RuntimeError):
@@ -278,6 +281,25 @@ def tortoise_config(url: str) -> dict[str, Any]:
 
 
 async def migrate(url: str) -> None:
-    """Apply every pending migration (idempotent); leaves Tortoise initialised."""
-    await tortoise_migrate(config=tortoise_config(url))
-    await Tortoise.close_connections()
+    """Apply every pending migration (idempotent), one process at a time.
+
+    Every ``aica`` process migrates at start; several starting together on one database
+    would run the same DDL at once and all but one crash. A session advisory lock, held on
+    a connection of its own (closing it releases the lock), makes the others wait and then
+    find nothing to do.
+    """
+    lock = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await lock.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await tortoise_migrate(config=tortoise_config(url))
+        await Tortoise.close_connections()
+    finally:
+        await lock.close()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Tortoise's URL without its pool options, which asyncpg.connect does not take."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _POOL_OPTIONS]
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

@@ -66,6 +66,9 @@ class Pipeline:
         run = StageRun(record, project, self.runtime, project.profile, speech=self.speech)
         try:
             await run_stages(run)
+        except asyncio.CancelledError:  # the process is stopping: not the recording's fault
+            await self._uncount(record)
+            raise
         except RecordingNotReady as exc:
             await self._wait_for_recording(record, exc)
             return
@@ -91,12 +94,17 @@ class Pipeline:
             return
         await self._retry_uncounted(record, exc, self.settings.recording_poll_seconds)
 
-    @staticmethod
-    async def _retry_uncounted(record: Record, exc: Exception, seconds: float) -> NoReturn:
+    async def _retry_uncounted(self, record: Record, exc: Exception, seconds: float) -> NoReturn:
         """Run the job again later without spending one of the record's attempts."""
         log.warning("record %s waits %.0f s: %s", record.id, seconds, exc)
-        await Record.filter(pk=record.id).update(attempts=F("attempts") - 1)
+        await self._uncount(record)
         raise RetryRequested(delay=timedelta(seconds=seconds), reason=str(exc))
+
+    async def _uncount(self, record: Record) -> None:
+        """Take back the attempt ``_claim`` counted, for a run that did not really try."""
+        await Record.filter(pk=record.id, status=RecordStatus.processing).update(
+            attempts=F("attempts") - 1
+        )
 
     async def _claim(self, record_id: str) -> Record | None:
         """Count the attempt before any work, so a crash mid-way still counts."""

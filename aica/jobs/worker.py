@@ -11,7 +11,6 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from pgqueuer import (
@@ -26,26 +25,23 @@ from pgqueuer.models import Schedule
 from tortoise import Tortoise
 
 from aica.config import Settings
-from aica.db import tortoise_config
+from aica.db import asyncpg_dsn, tortoise_config
 from aica.jobs.record import Pipeline
+from aica.jobs.shutdown import STOP_GRACE_SECONDS, RunningJobs
 from aica.queue import DELIVER, INDEX_RECORD, PROCESS_RECORD
 from aica.runtime import Runtime
 from aica.services import deletion, deliveries, retention, search
 
 log = logging.getLogger("aica.worker")
 
-_POOL_OPTIONS = {"maxsize", "minsize"}
+HAND_BACK_SECONDS = 10.0
+"""After handing jobs back: how long re-queueing them may take before the consumers are
+cancelled outright."""
 
 
-def asyncpg_dsn(url: str) -> str:
-    """Tortoise's URL without its pool options, which asyncpg.connect does not take."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _POOL_OPTIONS]
-    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-
-
-def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> QueueManager:
+def build_queue_manager(
+    connection: asyncpg.Connection, pipeline: Pipeline, running: RunningJobs
+) -> QueueManager:
     manager = QueueManager(Queries.from_asyncpg_connection(connection))
     executor = partial(
         DatabaseRetryEntrypointExecutor,
@@ -59,12 +55,14 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
 
     @manager.entrypoint(PROCESS_RECORD, executor_factory=executor)
     async def process_record(job: Job) -> None:
-        await pipeline.run((job.payload or b"").decode())
+        async with running.job():
+            await pipeline.run((job.payload or b"").decode())
 
     @manager.entrypoint(DELIVER, executor_factory=executor)
     async def deliver(job: Job) -> None:
         """One attempt at an outbox row; the next, if any, after the delivery's own backoff."""
-        wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
+        async with running.job():
+            wait = await deliveries.deliver((job.payload or b"").decode(), pipeline.settings)
         if wait is not None:
             raise RetryRequested(delay=timedelta(seconds=wait), reason="delivery attempt failed")
 
@@ -72,7 +70,8 @@ def build_queue_manager(connection: asyncpg.Connection, pipeline: Pipeline) -> Q
     async def index_record(job: Job) -> None:
         """Rebuild a record's search documents; a failure is retried with the executor's
         backoff and never touches the record."""
-        await search.index_record(pipeline.settings, (job.payload or b"").decode())
+        async with running.job():
+            await search.index_record(pipeline.settings, (job.payload or b"").decode())
 
     return manager
 
@@ -112,7 +111,9 @@ async def _sweep(runtime: Runtime) -> None:
         log.info("finished interrupted deletions", extra={"records": len(finished)})
 
 
-async def run_worker(settings: Settings, database_url: str) -> None:
+async def run_worker(
+    settings: Settings, database_url: str, grace_seconds: float = STOP_GRACE_SECONDS
+) -> None:
     """``aica worker``: consumers only, no HTTP, until SIGTERM or SIGINT."""
     runtime = Runtime.from_settings(settings)
     runtime.storage.ensure_dirs()
@@ -124,7 +125,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url))
     try:
         pipeline = Pipeline(runtime)
-        async with consumers(database_url, pipeline):
+        async with consumers(database_url, pipeline, grace_seconds):
             log.info("worker started", extra={"pid": os.getpid()})
             await stop.wait()
     finally:
@@ -140,11 +141,18 @@ def _report_stop(task: asyncio.Task[None]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[QueueManager]:
-    """Run consumers in the background for the duration of the block."""
+async def consumers(
+    database_url: str, pipeline: Pipeline, grace_seconds: float = STOP_GRACE_SECONDS
+) -> AsyncIterator[QueueManager]:
+    """Run consumers in the background for the duration of the block.
+
+    On exit no job is taken any more; running ones get ``grace_seconds`` to finish, then go
+    back to the queue, due at once (see ``aica.jobs.shutdown``).
+    """
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     schedules = await asyncpg.connect(asyncpg_dsn(database_url))
-    manager = build_queue_manager(connection, pipeline)
+    running = RunningJobs()
+    manager = build_queue_manager(connection, pipeline, running)
     scheduler = build_scheduler(schedules, pipeline.runtime)
     warm_up = asyncio.create_task(pipeline.warm_up())
     sweep = asyncio.create_task(_sweep(pipeline.runtime))
@@ -167,11 +175,27 @@ async def consumers(database_url: str, pipeline: Pipeline) -> AsyncIterator[Queu
         manager.shutdown.set()
         scheduler.shutdown.set()
         try:
-            await asyncio.wait_for(asyncio.gather(task, scheduling), timeout=30)
-        except TimeoutError:
-            log.warning("pipeline consumers did not stop in 30 s; cancelling")
-            task.cancel()
-            scheduling.cancel()
+            await _stop_consumers(task, running, grace_seconds)
         finally:
+            scheduling.cancel()  # a purge cut short is finished by the next: deletions resume
+            await asyncio.wait({scheduling})
             await connection.close()
             await schedules.close()
+
+
+async def _stop_consumers(
+    task: asyncio.Task[None], running: RunningJobs, grace_seconds: float
+) -> None:
+    """Wait for running jobs (``asyncio.wait``: ``wait_for`` would cancel the consumers, and
+    pgqueuer drops a cancelled job), then hand back what is still running."""
+    if task in (await asyncio.wait({task}, timeout=grace_seconds))[0]:
+        return
+    handed = running.hand_back()
+    log.warning(
+        "stopping: handed %d running job(s) back to the queue after %g s", handed, grace_seconds
+    )
+    if task in (await asyncio.wait({task}, timeout=HAND_BACK_SECONDS))[0]:
+        return
+    log.warning("pipeline consumers did not stop in %g s; cancelling", HAND_BACK_SECONDS)
+    task.cancel()
+    await asyncio.wait({task})

@@ -11,6 +11,8 @@ from aica.models import Membership, Org, Role, TokenKind, User
 from aica.services.auth import Principal, issue_token, normalize_email
 from aica.services.passwords import hash_password
 
+FIRST_START_LOCK = 0x61696361_626F6F74  # "aicaboot": the advisory lock key of the first start
+
 
 @dataclass(frozen=True, slots=True)
 class Bootstrapped:
@@ -48,8 +50,17 @@ async def bootstrap(org_name: str, email: str, password: str | None = None) -> B
     return Bootstrapped(org, user, raw)
 
 
-async def is_empty() -> bool:
-    return not await Org.exists()
+async def bootstrap_if_empty(org_name: str, email: str) -> Bootstrapped | None:
+    """The first start's org and owner, on an empty database only.
+
+    Once, however many API processes start on it at the same moment: each asks under a
+    transaction-scoped advisory lock, so the others see the first one's org.
+    """
+    async with in_transaction() as connection:
+        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [FIRST_START_LOCK])
+        if await Org.exists():
+            return None
+        return await bootstrap(org_name, email)
 
 
 async def orgs_of(principal: Principal) -> list[Org]:

@@ -63,6 +63,10 @@ PROGRESS_INTERVAL = 1.0
 """Seconds between progress writes (and events) however fast a stage reports."""
 
 
+class Abandoned(Exception):
+    """Raised in a stage's thread whose stage is no longer waiting for it."""
+
+
 @dataclass
 class Speech:
     """The process's transcription: its model and how many calls may use it at once."""
@@ -134,17 +138,26 @@ class StageRun:
 
     @asynccontextmanager
     async def reporting(self) -> AsyncIterator[Callable[[float], None]]:
-        """A thread-safe ``on_progress(fraction of this stage)`` for blocking work."""
+        """A thread-safe ``on_progress(fraction of this stage)`` for blocking work.
+
+        Once the block is left (the stage cancelled: its worker is stopping), the next report
+        raises :class:`Abandoned` in the thread, which ends work nobody waits for and lets
+        the process exit.
+        """
         loop = asyncio.get_running_loop()
         latest: asyncio.Queue[float] = asyncio.Queue()
+        left = False
 
         def on_progress(fraction: float) -> None:
+            if left:
+                raise Abandoned
             loop.call_soon_threadsafe(latest.put_nowait, fraction)
 
         reporter = asyncio.create_task(self._report(latest))
         try:
             yield on_progress
         finally:
+            left = True
             reporter.cancel()
 
     async def _report(self, latest: asyncio.Queue[float]) -> None:
