@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
+import orjson
 import strawberry
 
 from aica import models
@@ -18,6 +19,7 @@ from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
 from aica.services import records
+from aica.services.keyset import Row
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
 
@@ -117,37 +119,41 @@ class Record:
 
     @classmethod
     def from_model(cls, record: models.Record, *, mask_phone: bool) -> Record:
+        return cls.from_row({c: getattr(record, c) for c in records.COLUMNS}, mask_phone)
+
+    @classmethod
+    def from_row(cls, row: Row, mask_phone: bool) -> Record:
+        """A row of :data:`records.COLUMNS`: lists read their page as rows, not models."""
+        phone = row["customer_phone"]
         return cls(
-            id=strawberry.ID(record.id),
-            project_id=strawberry.ID(record.project_id),
-            type=record.type,
-            status=models.RecordStatus(record.status),
-            progress=record.progress,
-            stage=record.stage,
-            error=record.error,
-            duration=_round(record.duration),
-            quality_score=_round(record.quality_score),
-            agent_name=record.agent_name,
-            agent_external_id=record.agent_external_id,
-            customer_phone=(
-                records.mask_phone(record.customer_phone) if mask_phone else record.customer_phone
-            ),
-            source=models.RecordSource(record.source),
-            external_id=record.external_id,
-            file_name=record.file_name,
-            format=record.format,
-            size=record.size,
-            sha256=record.sha256,
-            channels=record.channels,
-            language=record.language,
-            language_probability=record.language_probability,
-            warnings=TranscriptWarning.many(record.warnings),
-            redactions=RedactedSpan.many(record.redactions),
-            speaker_separation=SpeakerSeparation.from_stored(record.speaker_separation),
-            metadata=JSON(_as_dict(record.metadata)),
-            created_at=record.created_at,
-            completed_at=record.completed_at,
-            analysis_id=record.analysis_id,
+            id=strawberry.ID(row["id"]),
+            project_id=strawberry.ID(row["project_id"]),
+            type=row["type"],
+            status=models.RecordStatus(row["status"]),
+            progress=row["progress"],
+            stage=row["stage"],
+            error=row["error"],
+            duration=_round(row["duration"]),
+            quality_score=_round(row["quality_score"]),
+            agent_name=row["agent_name"],
+            agent_external_id=row["agent_external_id"],
+            customer_phone=records.mask_phone(phone) if mask_phone else phone,
+            source=models.RecordSource(row["source"]),
+            external_id=row["external_id"],
+            file_name=row["file_name"],
+            format=row["format"],
+            size=row["size"],
+            sha256=row["sha256"],
+            channels=row["channels"],
+            language=row["language"],
+            language_probability=row["language_probability"],
+            warnings=TranscriptWarning.many(_stored(row["warnings"])),
+            redactions=RedactedSpan.many(_stored(row["redactions"])),
+            speaker_separation=SpeakerSeparation.from_stored(_stored(row["speaker_separation"])),
+            metadata=JSON(_as_dict(_stored(row["metadata"]))),
+            created_at=row["created_at"],
+            completed_at=row["completed_at"],
+            analysis_id=row["analysis_id"],
         )
 
 
@@ -187,6 +193,12 @@ async def _batch(ids: list[str], load: Callable[[str], Awaitable[T | None]]) -> 
 
 def _round(value: float | None) -> int | None:
     return None if value is None else round(value)
+
+
+def _stored(value: Any) -> Any:
+    """A JSON column's value: text as the database sends it, decoded as Tortoise's
+    ``JSONField`` decodes it; a model's value is already decoded."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -271,7 +283,7 @@ class RecordQueries:
         )
         request = _page_request(page, page_size, first, after)
         result = await records.list_records(actor, flt, request, RecordSort(sort), SortOrder(order))
-        items = [Record.from_model(r, mask_phone=True) for r in result.items]
+        items = [Record.from_row(r, mask_phone=True) for r in result.items]
         await prefetch(info, items)
         return RecordPage(
             items=items,
