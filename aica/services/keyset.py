@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
+import orjson
 from tortoise import Tortoise
 
 Row = Mapping[str, Any]
@@ -59,10 +60,10 @@ class Rows:
         )
         return [row["id"] for row in rows]
 
-    async def by_ids(self, ids: list[Any]) -> list[Row]:
+    async def by_ids(self, ids: Sequence[Any]) -> list[Row]:
         """These rows, in the order of ``ids`` (those still there)."""
         found = await _query(
-            f'SELECT {", ".join(self.columns)} FROM "{self.table}" WHERE id = ANY($1)', (ids,)
+            f'SELECT {", ".join(self.columns)} FROM "{self.table}" WHERE id = ANY($1)', (list(ids),)
         )
         rows = {row["id"]: row for row in found}
         return [rows[i] for i in ids if i in rows]
@@ -74,6 +75,12 @@ class Rows:
         else:
             sql = f"SELECT count(*) AS n FROM (SELECT 1 {self._from()} LIMIT {int(up_to)}) AS t"
         return int((await _query(sql, self.args))[0]["n"])
+
+
+def stored_json(value: Any) -> Any:
+    """A JSON column's value: text as asyncpg sends it, decoded as Tortoise's ``JSONField``
+    decodes it; a model's value is already decoded."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 async def _query(sql: str, args: Sequence[Any]) -> list[Row]:

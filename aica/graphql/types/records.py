@@ -9,17 +9,17 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
-import orjson
 import strawberry
 
 from aica import models
 from aica.errors import BadInput
 from aica.graphql.context import Info
+from aica.graphql.executor import PREFETCHED
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
-from aica.services import records
-from aica.services.keyset import Row
+from aica.services import projects, records
+from aica.services.keyset import Row, stored_json
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
 
@@ -101,7 +101,9 @@ class Record:
     # Sync resolvers on purpose: a list of 100 items whose fields all return coroutines sends
     # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch
     # through the DataLoaders; a single record falls back to awaiting the loader.
-    @strawberry.field(description="The current analysis (the newest), once analyzed.")
+    @strawberry.field(
+        description="The current analysis (the newest), once analyzed.", metadata=PREFETCHED
+    )
     def analysis(
         self, info: Info
     ) -> Annotated[Analysis, strawberry.lazy("aica.graphql.types.analyses")] | None:
@@ -109,7 +111,7 @@ class Record:
             return cast("Analysis | None", self.prefetched.get("analysis"))
         return cast("Analysis | None", _load_analysis(info, self.analysis_id))
 
-    @strawberry.field
+    @strawberry.field(metadata=PREFETCHED)
     def project(
         self, info: Info
     ) -> Annotated[Project, strawberry.lazy("aica.graphql.types.projects")] | None:
@@ -147,10 +149,12 @@ class Record:
             channels=row["channels"],
             language=row["language"],
             language_probability=row["language_probability"],
-            warnings=TranscriptWarning.many(_stored(row["warnings"])),
-            redactions=RedactedSpan.many(_stored(row["redactions"])),
-            speaker_separation=SpeakerSeparation.from_stored(_stored(row["speaker_separation"])),
-            metadata=JSON(_as_dict(_stored(row["metadata"]))),
+            warnings=TranscriptWarning.many(stored_json(row["warnings"])),
+            redactions=RedactedSpan.many(stored_json(row["redactions"])),
+            speaker_separation=SpeakerSeparation.from_stored(
+                stored_json(row["speaker_separation"])
+            ),
+            metadata=JSON(_as_dict(stored_json(row["metadata"]))),
             created_at=row["created_at"],
             completed_at=row["completed_at"],
             analysis_id=row["analysis_id"],
@@ -160,8 +164,8 @@ class Record:
 async def _load_project(info: Info, project_id: str) -> Project | None:
     from aica.graphql.types.projects import Project
 
-    project = await info.context.loaders.project_by_id.load(project_id)
-    return Project.from_model(project) if project else None
+    row = await info.context.loaders.project_by_id.load(project_id)
+    return Project.from_row(row) if row else None
 
 
 async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
@@ -173,14 +177,17 @@ async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
 
 async def prefetch(info: Info, items: list[Record]) -> None:
     """Load the page's projects and analyses in one batch each, when the query asks."""
+    from aica.graphql.types.projects import Project
+
     wanted = selected_under(info, "items")
     if "project" in wanted:
-        projects = await _batch([r.project_id for r in items], partial(_load_project, info))
+        ids = list(dict.fromkeys(r.project_id for r in items))
+        found = {row["id"]: Project.from_row(row) for row in await projects.rows_by_ids(ids)}
         for item in items:
-            item.prefetched["project"] = projects[item.project_id]
+            item.prefetched["project"] = found.get(item.project_id)
     if "analysis" in wanted:
-        ids = [r.analysis_id for r in items if r.analysis_id]
-        analyses = await _batch(ids, partial(_load_analysis, info))
+        analysis_ids = [r.analysis_id for r in items if r.analysis_id]
+        analyses = await _batch(analysis_ids, partial(_load_analysis, info))
         for item in items:
             item.prefetched["analysis"] = analyses.get(item.analysis_id or "")
 
@@ -193,12 +200,6 @@ async def _batch(ids: list[str], load: Callable[[str], Awaitable[T | None]]) -> 
 
 def _round(value: float | None) -> int | None:
     return None if value is None else round(value)
-
-
-def _stored(value: Any) -> Any:
-    """A JSON column's value: text as the database sends it, decoded as Tortoise's
-    ``JSONField`` decodes it; a model's value is already decoded."""
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
