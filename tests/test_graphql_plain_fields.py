@@ -253,3 +253,12 @@ async def test_a_list_with_null_items_is_answered_as_graphql_core_answers_it() -
 
     same(fast, stock)
     assert fast.data["maybeCalls"][1] is None and fast.data["maybeCalls"][2]["id"] == "c2"
+
+
+@pytest.mark.parametrize("score", [2**31, -(2**31) - 1, True, 7.0, "8"])
+async def test_an_int_field_coerces_and_refuses_as_graphql_core_does(score: Any) -> None:
+    CALLS[1] = call(1, score=score)
+
+    fast, stock = await both("{ calls { id score } }")
+
+    same(fast, stock)

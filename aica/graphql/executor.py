@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLObjectType,
@@ -46,6 +47,10 @@ PREFETCHED: Mapping[str, bool] = MappingProxyType({_PREFETCHED: True})
 under the field's name (its resolver reads it from there too, or loads it when it is not)."""
 
 
+_INT32 = range(-(2**31), 2**31)
+"""GraphQL's Int."""
+
+
 class _Field(NamedTuple):
     name: str
     """The response name (the alias, if any)."""
@@ -53,6 +58,12 @@ class _Field(NamedTuple):
     read: attrgetter[Any] | None
     """A leaf: the attribute to read."""
     leaf: GraphQLLeafType | None
+    same: type | None
+    """A leaf: values of exactly this type need no coercion: they are their own output
+    (``str`` for String and ID, ``bool`` for Boolean, ``int`` for Int within 32 bits), or,
+    for an enum, the Python enum whose members ``names`` maps."""
+    names: dict[Any, str] | None
+    """An enum: its members' names, as strawberry's enum type writes them."""
     key: str | None
     """A prefetched object: its key in ``prefetched``."""
     plan: _Plan | None
@@ -172,7 +183,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             plan = self._object_plan(field.type, details)
             if plan is None:
                 return None
-            return _Field(name, nullable, None, None, definition.python_name, plan)
+            return _Field(name, nullable, None, None, None, None, definition.python_name, plan)
         leaf = get_nullable_type(field.type)
         if (
             not getattr(field.resolve, "_is_default", False)  # strawberry's basic field
@@ -180,27 +191,45 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             or not is_leaf_type(leaf)
         ):
             return None
-        return _Field(name, nullable, attrgetter(definition.python_name), leaf, None, None)
+        read = attrgetter(definition.python_name)
+        names = _names(leaf)
+        same = getattr(leaf, "wrapped_cls", None) if names else _SAME.get(leaf.name)
+        return _Field(name, nullable, read, leaf, same, names, None, None)
+
+
+_SAME = {"String": str, "ID": str, "Boolean": bool, "Int": int}
+
+
+def _names(leaf: GraphQLLeafType) -> dict[Any, str] | None:
+    """Strawberry's enum type finds a member's name by a loop over the values."""
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or members is None:
+        return None
+    by_value = {value.value: name for name, value in leaf.values.items()}
+    return {member: by_value[member.value] for member in members if member.value in by_value}
 
 
 def _read(plain: list[_Field], source: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for field in plain:
+    for name, nullable, read, leaf, same, names, key, plan in plain:
         # A related object that was not prefetched is a KeyError: graphql-core then calls the
         # field's resolver, which loads it.
-        plan = field.plan
-        value = field.read(source) if plan is None else source.prefetched[field.key]  # type: ignore[misc]
+        value: Any = read(source) if plan is None else source.prefetched[key]  # type: ignore[misc]
         if value is None:
-            if not field.nullable:
+            if not nullable:
                 raise _Irregular
-            values[field.name] = None
-        elif plan is None:
-            coerced = field.leaf.coerce_output_value(value)  # type: ignore[union-attr]
+            values[name] = None
+        elif plan is not None:
+            values[name] = _read(plan.plain, value)
+        elif type(value) is same and names is not None:
+            values[name] = names[value]
+        elif type(value) is same and (same is not int or value in _INT32):
+            values[name] = value
+        else:
+            coerced = leaf.coerce_output_value(value)  # type: ignore[union-attr]
             if coerced is None or coerced is Undefined:
                 raise _Irregular
-            values[field.name] = coerced
-        else:
-            values[field.name] = _read(plan.plain, value)
+            values[name] = coerced
     return values
 
 
