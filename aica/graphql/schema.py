@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -40,6 +39,7 @@ from aica.graphql.types.transcripts import TranscriptQueries
 from aica.graphql.types.uploads import AudioQueries, UploadMutations
 from aica.graphql.types.users import UserMutations, UserQueries
 from aica.graphql.types.webhooks import WebhookMutations, WebhookQueries
+from aica.graphql.validation import ValidationByText
 
 
 @strawberry.type
@@ -98,14 +98,14 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     extensions: Iterable[Any] = [
-        # Before the validation cache, which validates in its own pre-validation hook.
+        # Before ValidationByText, which validates in its own pre-validation hook.
         DocumentBudget(
             max_bytes=settings.max_query_bytes,
             max_tokens=settings.max_query_tokens,
             max_fields=settings.max_query_fields,
         ),
         ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
+        ValidationByText(),
         QueryDepthLimiter(max_depth=settings.max_query_depth),
         MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         InputGuard(),
