@@ -223,11 +223,12 @@ def mask_phone(phone: str | None) -> str | None:
     """``+15551234567`` -> ``+1***4567``: country code and last four digits stay readable."""
     if not phone:
         return phone
-    digits = [c for c in phone if c.isdigit()]
+    plain = phone[1:] if phone[0] == "+" else phone  # as stored, nearly always: no char loop
+    digits = plain if plain.isdigit() else "".join([c for c in phone if c.isdigit()])
     if len(digits) < 6:
         return "***"
     lead = "+" if phone.strip().startswith("+") else ""
-    return f"{lead}{digits[0]}***{''.join(digits[-4:])}"
+    return f"{lead}{digits[0]}***{digits[-4:]}"
 
 
 async def announce(events: Broadcaster, record: Record) -> None:
