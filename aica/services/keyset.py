@@ -6,87 +6,16 @@ index-only scan (from the nearer end when the total is known) and then reads onl
 rows. "Nulls last" both ways is not one order an index can be read in either direction, so
 a nullable key is read as two runs: the rows that have it, then those that do not (by id).
 
-Lists are the API's hottest reads, so the statements are written here and their rows come
-back as asyncpg records, not ORM models: building and converting 100 models cost more CPU
-than the rest of the request together.
+Lists are the API's hottest reads, so the statements are written with :class:`Rows` and
+their rows come back as asyncpg records, not ORM models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
-import orjson
-from tortoise import Tortoise
-
-Row = Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """The rows of one table that meet some conditions: a ``SELECT`` being built.
-
-    Conditions are SQL with a ``{}`` per value (``where("org_id = {}", org_id)``); values
-    travel as statement arguments, never in the text. Column and table names come from
-    code, never from a request.
-    """
-
-    table: str
-    columns: Sequence[str]
-    conditions: tuple[str, ...] = ()
-    args: tuple[Any, ...] = ()
-
-    def where(self, condition: str, *values: Any) -> Rows:
-        first = len(self.args) + 1
-        numbered = condition.format(*(f"${first + i}" for i in range(len(values))))
-        return replace(self, conditions=(*self.conditions, numbered), args=(*self.args, *values))
-
-    def _from(self) -> str:
-        where = " AND ".join(self.conditions) or "TRUE"
-        return f'FROM "{self.table}" WHERE {where}'
-
-    async def fetch(self, order: str, limit: int, offset: int = 0) -> list[Row]:
-        return await _query(
-            f"SELECT {', '.join(self.columns)} {self._from()} ORDER BY {order}"
-            f" LIMIT {int(limit)} OFFSET {int(offset)}",
-            self.args,
-        )
-
-    async def ids(self, order: str, limit: int, offset: int) -> list[Any]:
-        rows = await _query(
-            f"SELECT id {self._from()} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}",
-            self.args,
-        )
-        return [row["id"] for row in rows]
-
-    async def by_ids(self, ids: Sequence[Any]) -> list[Row]:
-        """These rows, in the order of ``ids`` (those still there)."""
-        found = await _query(
-            f'SELECT {", ".join(self.columns)} FROM "{self.table}" WHERE id = ANY($1)', (list(ids),)
-        )
-        rows = {row["id"]: row for row in found}
-        return [rows[i] for i in ids if i in rows]
-
-    async def count(self, up_to: int | None = None) -> int:
-        """All of them, or no more than ``up_to``."""
-        if up_to is None:
-            sql = f"SELECT count(*) AS n {self._from()}"
-        else:
-            sql = f"SELECT count(*) AS n FROM (SELECT 1 {self._from()} LIMIT {int(up_to)}) AS t"
-        return int((await _query(sql, self.args))[0]["n"])
-
-
-def stored_json(value: Any) -> Any:
-    """A JSON column's value: text as asyncpg sends it, decoded as Tortoise's ``JSONField``
-    decodes it; a model's value is already decoded."""
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-async def _query(sql: str, args: Sequence[Any]) -> list[Row]:
-    """The rows as asyncpg gives them (``execute_query_dict`` would copy each into a dict)."""
-    _, rows = await Tortoise.get_connection("default").execute_query(sql, list(args))
-    return cast(list[Row], rows)
+from aica.services.rows import Row, Rows
 
 
 @dataclass(frozen=True, slots=True)

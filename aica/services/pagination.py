@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 from aica.errors import BadInput
 from aica.search.base import COUNTED
-from aica.services.keyset import Rows
+from aica.services.rows import Rows
 
 T = TypeVar("T")
 

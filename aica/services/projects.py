@@ -13,8 +13,8 @@ from aica.models import Project, Record, RedactionMode, Role
 from aica.queue import enqueue_indexing
 from aica.services import profiles
 from aica.services.access import Actor, in_org
-from aica.services.keyset import Row, Rows
 from aica.services.pagination import Page, PageRequest, paginate
+from aica.services.rows import Row, Rows
 from aica.speech.whisper_models import check_language, normalize_language
 from aica.storage import Storage
 

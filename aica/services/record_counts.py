@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import Tortoise
 
 from aica.models import RecordStatus
-from aica.services.keyset import Rows
+from aica.services.rows import Rows
 
 _DAY = timedelta(days=1)
 

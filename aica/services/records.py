@@ -17,7 +17,7 @@ from aica.models import Record, RecordStatus, Role
 from aica.queue import enqueue_indexing
 from aica.services import keyset, record_counts
 from aica.services.access import Actor
-from aica.services.keyset import Position, Row, Rows, SortKey
+from aica.services.keyset import Position, SortKey
 from aica.services.pagination import (
     CursorRequest,
     PageRequest,
@@ -27,6 +27,7 @@ from aica.services.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aica.services.rows import Row, Rows
 from aica.services.timerange import DateBound, check_range
 from aica.storage import Storage
 

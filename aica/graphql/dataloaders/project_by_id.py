@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from aica.services import projects
-from aica.services.keyset import Row
+from aica.services.rows import Row
 
 Key = str
 Result = Row | None

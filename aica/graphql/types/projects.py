@@ -11,8 +11,8 @@ from aica import models
 from aica.graphql.context import Info
 from aica.graphql.types.pages import Paginated
 from aica.services import projects
-from aica.services.keyset import Row, stored_json
 from aica.services.pagination import PageRequest
+from aica.services.rows import Row, stored_json
 
 
 @strawberry.enum(description="What PII redaction hides (see the README's Privacy section).")

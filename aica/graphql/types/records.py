@@ -19,9 +19,9 @@ from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
 from aica.services import projects, records
-from aica.services.keyset import Row, stored_json
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
+from aica.services.rows import Row, stored_json
 
 if TYPE_CHECKING:
     from aica.graphql.types.analyses import Analysis
