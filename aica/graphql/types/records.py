@@ -31,11 +31,12 @@ T = TypeVar("T")
 
 strawberry.enum(models.RecordStatus, name="RecordStatus")
 strawberry.enum(models.RecordSource, name="RecordSource")
+strawberry.enum(RecordSort, name="RecordSort")
+strawberry.enum(SortOrder, name="SortOrder")
+
 _STATUSES = {status.value: status for status in models.RecordStatus}
 _SOURCES = {source.value: source for source in models.RecordSource}
 """Members by stored value: a dict lookup, several times cheaper than calling the enum."""
-strawberry.enum(RecordSort, name="RecordSort")
-strawberry.enum(SortOrder, name="SortOrder")
 
 
 @strawberry.type(description="Personal data found and hidden in the call: where, never what.")
@@ -114,8 +115,8 @@ class Record:
         return JSON(_as_dict(stored_json(self.stored["metadata"])))
 
     # Sync resolvers on purpose: a list of 100 items whose fields all return coroutines sends
-    # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch
-    # through the DataLoaders; a single record falls back to awaiting the loader.
+    # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch for
+    # the whole page (``prefetch``); a single record falls back to awaiting the loader.
     @strawberry.field(
         description="The current analysis (the newest), once analyzed.", metadata=PREFETCHED
     )
@@ -186,7 +187,8 @@ async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
 
 
 async def prefetch(info: Info, items: list[Record]) -> None:
-    """Load the page's projects and analyses in one batch each, when the query asks."""
+    """The page's projects (one statement) and analyses (one DataLoader batch), when the
+    query selects them."""
     from aica.graphql.types.projects import Project
 
     wanted = selected_under(info, "items")
