@@ -5,11 +5,13 @@ Each operation runs twice on one strawberry schema (the service's scalars includ
 their paths, and the order of every object's keys must be the same. The cases are the ones the
 fast path must recognise and those it must hand back: aliases, fragments, skipped fields,
 ``__typename``, enums, custom scalars, nulls, a null in a non-null field, a value a scalar
-refuses, resolvers (sync and async) beside plain fields, arguments.
+refuses, resolvers (sync and async) beside plain fields, arguments, related objects a list
+prefetched (and one it did not), lists with null items.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from aica.graphql.executor import PlainFieldExecutor
+from aica.graphql.executor import PREFETCHED, PlainFieldExecutor
 from aica.graphql.scalars import JSON, SCALARS
 
 
@@ -45,6 +47,13 @@ class Call:
     meta: JSON
     owner: Owner | None
     ratio: float = 0.5
+    prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @strawberry.field(metadata=PREFETCHED)
+    def manager(self) -> Owner | None:
+        """What a list prefetches, loaded one by one when it did not."""
+        LOADED.append(self.id)
+        return self.prefetched.get("manager", manager_of(self.id))
 
     @strawberry.field
     def shout(self) -> str:
@@ -74,7 +83,13 @@ def call(i: int, **overrides: Any) -> Call:
     return Call(**values)
 
 
+def manager_of(call_id: str) -> Owner | None:
+    return None if call_id.endswith("3") else Owner(id=strawberry.ID(f"m{call_id}"), name="Boss")
+
+
 CALLS: list[Call] = []
+LOADED: list[str] = []
+"""Ids of the calls whose ``manager`` resolver ran."""
 
 
 @strawberry.type
@@ -82,6 +97,10 @@ class Query:
     @strawberry.field
     def calls(self) -> list[Call]:
         return CALLS
+
+    @strawberry.field
+    def maybe_calls(self) -> list[Call | None]:
+        return [None if i % 2 else c for i, c in enumerate(CALLS)]
 
 
 def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
@@ -138,6 +157,12 @@ def calls() -> Any:
     CALLS[:] = [call(i) for i in range(6)]
     yield
     CALLS.clear()
+    LOADED.clear()
+
+
+def prefetch_managers() -> None:
+    for c in CALLS:
+        c.prefetched["manager"] = manager_of(c.id)
 
 
 @pytest.mark.parametrize("skip", [True, False])
@@ -182,3 +207,58 @@ async def test_an_enum_value_outside_the_enum_is_the_same_error() -> None:
 
     same(fast, stock)
     assert fast.errors and fast.errors[0].path == ["calls", 1, "mood"]
+
+
+MANAGERS = "{ calls { id title manager { id name } } }"
+
+
+async def test_prefetched_related_objects_are_read_without_their_resolver() -> None:
+    prefetch_managers()
+
+    fast, stock = await both(MANAGERS)
+
+    same(fast, stock)
+    assert not fast.errors
+    assert fast.data["calls"][1]["manager"] == {"id": "mc1", "name": "Boss"}
+    assert fast.data["calls"][3]["manager"] is None
+    assert [c.id for c in CALLS] == LOADED  # the stock executor's calls only
+
+
+async def test_a_related_object_not_prefetched_is_loaded_by_its_resolver() -> None:
+    prefetch_managers()
+    del CALLS[2].prefetched["manager"]
+
+    fast, stock = await both(MANAGERS)
+
+    same(fast, stock)
+    assert LOADED.count("c2") == 2 and LOADED.count("c1") == 1
+
+
+async def test_an_error_inside_a_prefetched_object_is_the_same_error_at_the_same_path() -> None:
+    prefetch_managers()
+    CALLS[4].prefetched["manager"] = Owner(id=strawberry.ID("m4"), name=None)  # type: ignore[arg-type]
+
+    fast, stock = await both(MANAGERS)
+
+    same(fast, stock)
+    assert [e.path for e in fast.errors or []] == [["calls", 4, "manager", "name"]]
+    assert fast.data["calls"][4]["manager"] is None
+    assert fast.data["calls"][0]["manager"] == {"id": "mc0", "name": "Boss"}
+
+
+async def test_a_list_with_null_items_is_answered_as_graphql_core_answers_it() -> None:
+    prefetch_managers()
+
+    fast, stock = await both("{ maybeCalls { id at manager { name } } }")
+
+    same(fast, stock)
+    assert fast.data["maybeCalls"][1] is None and fast.data["maybeCalls"][2]["id"] == "c2"
+
+
+@pytest.mark.parametrize("score", [2**31, -(2**31) - 1, True, 7.0, "8"])
+async def test_an_int_field_coerces_and_refuses_as_graphql_core_does(score: Any) -> None:
+    CALLS[1] = call(1, score=score)
+
+    fast, stock = await both("{ calls { id score } }")
+
+    same(fast, stock)

@@ -1,4 +1,5 @@
-"""The checked-in SDL is the code's schema, and every stored REST operation fits it."""
+"""The checked-in SDL is the code's schema, every stored REST operation fits it, and each request
+gets its own extensions."""
 
 from __future__ import annotations
 
@@ -42,3 +43,14 @@ def test_stored_operation_validates_against_the_schema(
     assert not errors, f"{name}.graphql: " + "; ".join(e.message for e in errors)
     assert operation.definition.name is not None
     assert operation.definition.name.value == name, "the operation is named after its file"
+
+
+def test_every_request_gets_extensions_of_its_own() -> None:
+    """strawberry sets an extension's execution_context per request: a shared one would carry
+    a request's context (and DocumentBudget's verdict) into a concurrent one."""
+    schema = build_schema()
+
+    first, second = schema.get_extensions(), schema.get_extensions()
+
+    assert len(first) == len(second) > 0
+    assert not {id(e) for e in first} & {id(e) for e in second}

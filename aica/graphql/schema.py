@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -41,6 +42,7 @@ from aica.graphql.types.transcripts import TranscriptQueries
 from aica.graphql.types.uploads import AudioQueries, UploadMutations
 from aica.graphql.types.users import UserMutations, UserQueries
 from aica.graphql.types.webhooks import WebhookMutations, WebhookQueries
+from aica.graphql.validation import ValidationByText
 
 
 @strawberry.type
@@ -100,20 +102,29 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
+    # Extensions are made for every request: strawberry sets each one's execution_context per
+    # request, so one instance shared by concurrent requests (and DocumentBudget's refusal)
+    # would leak from a request waiting on the database into the next. The depth and alias
+    # rules are made once, so a document meets the same rule classes every time (the key
+    # validation is remembered by).
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+    ]
     extensions: Iterable[Any] = [
-        # Before the validation cache, which validates in its own pre-validation hook.
-        DocumentBudget(
+        # Before ValidationByText, which validates in its own pre-validation hook.
+        partial(
+            DocumentBudget,
             max_bytes=settings.max_query_bytes,
             max_tokens=settings.max_query_tokens,
             max_fields=settings.max_query_fields,
         ),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-        InputGuard(),
-        QueryCost(max_cost=settings.max_query_cost),
-        MaskUnexpectedErrors(),
+        partial(ParserCache, maxsize=512),
+        ValidationByText,
+        partial(AddValidationRules, limits),
+        InputGuard,
+        partial(QueryCost, max_cost=settings.max_query_cost),
+        MaskUnexpectedErrors,
     ]
     return Schema(
         query=Query,

@@ -5,33 +5,32 @@ right after the last item seen (the cursor), however deep; an offset page skips 
 index-only scan (from the nearer end when the total is known) and then reads only its own
 rows. "Nulls last" both ways is not one order an index can be read in either direction, so
 a nullable key is read as two runs: the rows that have it, then those that do not (by id).
+
+Lists are the API's hottest reads, so the statements are written with :class:`Rows` and
+their rows come back as asyncpg records, not ORM models.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any
 
-from tortoise.expressions import Q
-from tortoise.models import Model
-from tortoise.queryset import QuerySet
-
-M = TypeVar("M", bound=Model)
+from aica.services.rows import Row, Rows
 
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    field: str
+    column: str
     descending: bool
     nullable: bool
 
     @property
     def _direction(self) -> str:
-        return "-" if self.descending else ""
+        return "DESC" if self.descending else "ASC"
 
     @property
     def _beyond(self) -> str:
-        return "lt" if self.descending else "gt"
+        return "<" if self.descending else ">"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,83 +41,92 @@ class Position:
     id: str
 
 
-def _run(query: QuerySet[M], key: SortKey, *, with_key: bool) -> QuerySet[M]:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One stretch of the list in its order: the rows with the key, or those without."""
+
+    rows: Rows
+    order: str
+    keyless: bool
+
+
+def _run(rows: Rows, key: SortKey, *, with_key: bool) -> _Run:
     d = key._direction
     if not with_key:
-        return query.filter(**{f"{key.field}__isnull": True}).order_by(f"{d}id")
+        return _Run(rows.where(f"{key.column} IS NULL"), f"id {d}", keyless=True)
     if key.nullable:
-        query = query.filter(**{f"{key.field}__isnull": False})
-    return query.order_by(f"{d}{key.field}", f"{d}id")
+        rows = rows.where(f"{key.column} IS NOT NULL")
+    return _Run(rows, f"{key.column} {d}, id {d}", keyless=False)
 
 
-def _past(key: SortKey, position: Position) -> Q:
+def _past(rows: Rows, key: SortKey, position: Position) -> Rows:
     """``(key, id)`` beyond the position; the redundant bound lets the index range-scan."""
-    bound = "lte" if key.descending else "gte"
-    return Q(**{f"{key.field}__{bound}": position.value}) & (
-        Q(**{f"{key.field}__{key._beyond}": position.value})
-        | Q(**{f"id__{key._beyond}": position.id})
+    bound = "<=" if key.descending else ">="
+    k, beyond = key.column, key._beyond
+    return rows.where(
+        f"{k} {bound} {{}} AND ({k} {beyond} {{}} OR id {beyond} {{}})",
+        position.value,
+        position.value,
+        position.id,
     )
 
 
-async def after(query: QuerySet[M], key: SortKey, position: Position | None, limit: int) -> list[M]:
-    """Up to ``limit`` items after ``position`` (from the start when None)."""
-    items: list[M] = []
+async def after(rows: Rows, key: SortKey, position: Position | None, limit: int) -> list[Row]:
+    """Up to ``limit`` rows after ``position`` (from the start when None)."""
+    items: list[Row] = []
     if position is None or position.value is not None:
-        head = _run(query, key, with_key=True)
+        head = _run(rows, key, with_key=True)
         if position is not None:
-            head = head.filter(_past(key, position))
-        items = await _slice(head, 0, limit, keyless=False)
+            head = replace(head, rows=_past(head.rows, key, position))
+        items = await _slice(head, 0, limit)
     if key.nullable and len(items) < limit:
-        tail = _run(query, key, with_key=False)
+        tail = _run(rows, key, with_key=False)
         if position is not None and position.value is None:
-            tail = tail.filter(**{f"id__{key._beyond}": position.id})
-        items += await _slice(tail, 0, limit - len(items), keyless=True)
+            tail = replace(tail, rows=tail.rows.where(f"id {key._beyond} {{}}", position.id))
+        items += await _slice(tail, 0, limit - len(items))
     return items
 
 
 async def at_offset(
-    query: QuerySet[M], key: SortKey, offset: int, limit: int, total: int | None = None
-) -> list[M]:
-    """Up to ``limit`` items from ``offset`` on (the page form). Given the list's ``total``,
+    rows: Rows, key: SortKey, offset: int, limit: int, total: int | None = None
+) -> list[Row]:
+    """Up to ``limit`` rows from ``offset`` on (the page form). Given the list's ``total``,
     a page in the second half is read from the other end: the last page costs what the
     first does, and no page more than the middle one."""
     if total is None or offset <= total // 2:
-        return await _across(_runs(query, key), offset, limit)
+        return await _across(_runs(rows, key), offset, limit)
     end = min(offset + limit, total)
     if end <= offset:
         return []
-    back = SortKey(key.field, not key.descending, key.nullable)
-    return (await _across(_runs(query, back)[::-1], total - end, end - offset))[::-1]
+    back = SortKey(key.column, not key.descending, key.nullable)
+    return (await _across(_runs(rows, back)[::-1], total - end, end - offset))[::-1]
 
 
-def _runs(query: QuerySet[M], key: SortKey) -> list[tuple[QuerySet[M], bool]]:
-    """The list's runs in order, each with whether it is the rows without the key."""
-    keyed = (_run(query, key, with_key=True), False)
-    return [keyed, (_run(query, key, with_key=False), True)] if key.nullable else [keyed]
+def _runs(rows: Rows, key: SortKey) -> list[_Run]:
+    """The list's runs in order."""
+    keyed = _run(rows, key, with_key=True)
+    return [keyed, _run(rows, key, with_key=False)] if key.nullable else [keyed]
 
 
-async def _across(runs: list[tuple[QuerySet[M], bool]], offset: int, limit: int) -> list[M]:
+async def _across(runs: list[_Run], offset: int, limit: int) -> list[Row]:
     """The runs one after the other, as one list."""
-    items: list[M] = []
-    for run, keyless in runs:
-        got = await _slice(run, offset, limit - len(items), keyless=keyless)
+    items: list[Row] = []
+    for run in runs:
+        got = await _slice(run, offset, limit - len(items))
         items += got
         if len(items) >= limit:
             break
         # The next run starts the page, or the page starts somewhere inside it.
-        offset = 0 if got or not offset else offset - await run.count()
+        offset = 0 if got or not offset else offset - await run.rows.count()
     return items
 
 
-async def _slice(query: QuerySet[M], offset: int, limit: int, *, keyless: bool) -> list[M]:
+async def _slice(run: _Run, offset: int, limit: int) -> list[Row]:
     """Deep pages and rows without the key: find the ids alone first (an index-only scan where
     the index covers the filter and order, so skipping is cheap and a small org's keyless rows
     are sorted from the index rather than looked for along the primary key), then load just
     those rows. Otherwise the page in one query."""
-    if not offset and not keyless:
-        return list(await query.limit(limit))
-    ids = list(await query.offset(offset).limit(limit).values_list("id", flat=True))
-    if not ids:
-        return []
-    rows = {row.pk: row for row in await query.model.filter(id__in=ids)}
-    return [rows[i] for i in ids if i in rows]
+    if not offset and not run.keyless:
+        return await run.rows.fetch(run.order, limit)
+    ids = await run.rows.ids(run.order, limit, offset)
+    return await run.rows.by_ids(ids) if ids else []

@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 
 from aica.errors import BadInput
 from aica.search.base import COUNTED
+from aica.services.rows import Rows
 
 T = TypeVar("T")
 
@@ -78,12 +79,12 @@ class Total:
     """False when there were more than ``COUNTED`` and only that many were counted."""
 
 
-async def count(query: QuerySet[T], *, exact: bool) -> Total:  # type: ignore[type-var]
+async def count(rows: Rows, *, exact: bool) -> Total:
     """Every row when ``exact``; otherwise up to ``COUNTED`` of them, as search counts, so
     that a list of a million rows is not counted on every page."""
     if exact:
-        return Total(await query.count(), True)
-    seen = len(await query.limit(COUNTED + 1).values_list("id", flat=True))
+        return Total(await rows.count(), True)
+    seen = await rows.count(up_to=COUNTED + 1)
     return Total(min(seen, COUNTED), seen <= COUNTED)
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from aica.models import Record, RecordStatus
+from aica.models import RecordStatus
+from aica.services.rows import Rows
 
 _DAY = timedelta(days=1)
 
@@ -41,22 +42,23 @@ async def count(
     end: datetime | None,
 ) -> int:
     """Records of the org created in ``[start, end]`` (each end optional), exactly."""
-    rows = Record.filter(org_id=org_id, deleting_at__isnull=True)
+    rows = Rows("records", ("id",)).where("org_id = {}", org_id).where("deleting_at IS NULL")
     if project_id is not None:
-        rows = rows.filter(project_id=project_id)
+        rows = rows.where("project_id = {}", project_id)
     if status is not None:
-        rows = rows.filter(status=status)
+        rows = rows.where("status = {}", str(status))
     first = None if start is None else _first_whole_day(start)
     last = None if end is None else _last_whole_day(end)
     if first is not None and last is not None and first > last:
         # No whole day inside: the rows of at most two days.
-        return await rows.filter(created_at__gte=start, created_at__lte=end).count()
+        return await rows.where("created_at >= {} AND created_at <= {}", start, end).count()
     total = await _counted(org_id, project_id, status, first, last)
     if start is not None and first is not None and start < _midnight(first):
-        total += await rows.filter(created_at__gte=start, created_at__lt=_midnight(first)).count()
+        head = rows.where("created_at >= {} AND created_at < {}", start, _midnight(first))
+        total += await head.count()
     if end is not None and last is not None and end >= _midnight(last + _DAY):
-        after = _midnight(last + _DAY)
-        total += await rows.filter(created_at__gte=after, created_at__lte=end).count()
+        tail = rows.where("created_at >= {} AND created_at <= {}", _midnight(last + _DAY), end)
+        total += await tail.count()
     return total
 
 

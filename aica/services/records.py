@@ -25,6 +25,7 @@ from aica.services.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aica.services.rows import Row, Rows
 from aica.services.timerange import DateBound, check_range
 
 M = TypeVar("M", bound=Model)
@@ -55,6 +56,16 @@ class RecordFilter:
     max_score: float | None = None
 
 
+COLUMNS = (
+    "id", "project_id", "type", "status", "progress", "stage", "error", "duration",
+    "quality_score", "agent_name", "agent_external_id", "customer_phone", "source",
+    "external_id", "file_name", "format", "size", "sha256", "channels", "language",
+    "language_probability", "warnings", "redactions", "speaker_separation", "metadata",
+    "created_at", "completed_at", "analysis_id",
+)  # fmt: skip
+"""What the API shows of a record: the columns of a listed row."""
+
+
 def visible_records(actor: Actor) -> QuerySet[Record]:
     """The actor's org's records, without those being deleted (``services.deletion``)."""
     query = Record.filter(org_id=actor.org_id, deleting_at__isnull=True)
@@ -63,15 +74,28 @@ def visible_records(actor: Actor) -> QuerySet[Record]:
     return query
 
 
-def filtered(actor: Actor, flt: RecordFilter) -> QuerySet[Record]:
-    query = within(
-        visible_records(actor), flt.created_from, flt.created_to, flt.min_score, flt.max_score
-    )
-    if flt.project_id is not None:
-        query = query.filter(project_id=flt.project_id)
-    if flt.status is not None:
-        query = query.filter(status=flt.status)
-    return query
+def filtered(actor: Actor, flt: RecordFilter) -> Rows:
+    """The rows a list shows, in SQL: :func:`visible_records` with the filter applied."""
+    check_range(flt.created_from, flt.created_to)
+    check_scores(flt.min_score, flt.max_score)
+    rows = Rows("records", COLUMNS).where("org_id = {}", actor.org_id)
+    rows = rows.where("deleting_at IS NULL")  # being deleted: hidden already
+    if actor.is_agent:  # as ``Actor.own_records``: by name or external id, else nothing
+        own = {"agent_name": actor.agent_name, "agent_external_id": actor.agent_external_id}
+        linked = {column: value for column, value in own.items() if value}
+        either = " OR ".join(f"{column} = {{}}" for column in linked) or "FALSE"
+        rows = rows.where(f"({either})", *linked.values())
+    for condition, value in (
+        ("project_id = {}", flt.project_id),
+        ("status = {}", None if flt.status is None else str(flt.status)),
+        ("created_at >= {}", None if flt.created_from is None else flt.created_from.start),
+        ("created_at <= {}", None if flt.created_to is None else flt.created_to.end),
+        ("quality_score >= {}", flt.min_score),
+        ("quality_score <= {}", flt.max_score),
+    ):
+        if value is not None:
+            rows = rows.where(condition, value)
+    return rows
 
 
 async def list_records(
@@ -80,20 +104,20 @@ async def list_records(
     request: PageRequest | CursorRequest,
     sort: RecordSort = RecordSort.createdAt,
     order: SortOrder = SortOrder.desc,
-) -> Slice[Record]:
+) -> Slice[Row]:
     """Records without a duration or score sort last either way; ties go by id. The page
     form and the cursor form list the same order."""
-    query = filtered(actor, flt)
+    rows = filtered(actor, flt)
     key = SortKey(sort.value, order is SortOrder.desc, nullable=sort is not RecordSort.createdAt)
     if isinstance(request, CursorRequest):
         size = request.first
         start = None if request.after is None else _position(request.after, sort, order)
-        items = await keyset.after(query, key, start, size + 1)
+        items = await keyset.after(rows, key, start, size + 1)
     else:
         size = request.page_size
         # Past page 1, read from the nearer end when the counters tell the total.
         total = await _from_counters(actor, flt) if request.offset else None
-        items = await keyset.at_offset(query, key, request.offset, size + 1, total)
+        items = await keyset.at_offset(rows, key, request.offset, size + 1, total)
     page = items[:size]
     end = _cursor(page[-1], sort, order) if page else None
     return Slice(page, has_next=len(items) > size, end_cursor=end)
@@ -102,9 +126,9 @@ async def list_records(
 async def count_records(actor: Actor, flt: RecordFilter, *, exact: bool) -> Total:
     """Exact from the counters when they keep the filter; otherwise (score bounds, an agent's
     own calls) a count of the rows, capped unless ``exact``."""
-    query = filtered(actor, flt)  # checks the filter, as listing does
+    rows = filtered(actor, flt)  # checks the filter, as listing does
     counted = await _from_counters(actor, flt)
-    return Total(counted, True) if counted is not None else await count(query, exact=exact)
+    return Total(counted, True) if counted is not None else await count(rows, exact=exact)
 
 
 async def _from_counters(actor: Actor, flt: RecordFilter) -> int | None:
@@ -116,11 +140,11 @@ async def _from_counters(actor: Actor, flt: RecordFilter) -> int | None:
     return await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end)
 
 
-def _cursor(record: Record, sort: RecordSort, order: SortOrder) -> str:
-    value = getattr(record, sort.value)
+def _cursor(row: Row, sort: RecordSort, order: SortOrder) -> str:
+    value = row[sort.value]
     if isinstance(value, datetime):
         value = value.isoformat()
-    return encode_cursor([sort.value, order.value, value, record.id])
+    return encode_cursor([sort.value, order.value, value, row["id"]])
 
 
 def _position(cursor: str, sort: RecordSort, order: SortOrder) -> Position:
@@ -159,7 +183,8 @@ def within(
     min_score: float | None,
     max_score: float | None,
 ) -> QuerySet[M]:
-    """The date and quality-score bounds records and analyses are both filtered by, checked."""
+    """The date and quality-score bounds analyses and alerts are filtered by, checked (the
+    records list writes the same bounds in SQL: :func:`filtered`)."""
     check_range(created_from, created_to)
     check_scores(min_score, max_score)
     if created_from is not None:
@@ -185,11 +210,12 @@ def mask_phone(phone: str | None) -> str | None:
     """``+15551234567`` -> ``+1***4567``: country code and last four digits stay readable."""
     if not phone:
         return phone
-    digits = [c for c in phone if c.isdigit()]
+    plain = phone[1:] if phone[0] == "+" else phone  # as stored, nearly always: no char loop
+    digits = plain if plain.isdigit() else "".join([c for c in phone if c.isdigit()])
     if len(digits) < 6:
         return "***"
     lead = "+" if phone.strip().startswith("+") else ""
-    return f"{lead}{digits[0]}***{''.join(digits[-4:])}"
+    return f"{lead}{digits[0]}***{digits[-4:]}"
 
 
 async def announce(events: Broadcaster, record: Record) -> None:

@@ -50,5 +50,15 @@ def check_range(start: DateBound | None, end: DateBound | None) -> None:
 
 
 def utc_iso(value: datetime) -> str:
-    """How every API writes a time: ISO-8601 in UTC with ``Z``, to the second."""
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """How every API writes a time: ISO-8601 in UTC with ``Z``, to the second. Written field
+    by field: a list page writes hundreds, and ``isoformat`` costs half as much again."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031 (faster than format specifiers)
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )

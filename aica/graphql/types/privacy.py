@@ -13,6 +13,7 @@ from aica.graphql.scalars import JSON
 from aica.graphql.types.records import PageInfo
 from aica.services import audit, erasure
 from aica.services.pagination import DEFAULT_PAGE_SIZE, CursorRequest
+from aica.services.rows import Row, stored_json
 
 
 @strawberry.enum(description="What an audit row records.")
@@ -54,18 +55,20 @@ class AuditEvent:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, event: models.AuditEvent) -> AuditEvent:
+    def from_row(cls, row: Row) -> AuditEvent:
+        """A row of :data:`audit.COLUMNS`."""
+
         def as_id(value: str | None) -> strawberry.ID | None:
             return None if value is None else strawberry.ID(value)
 
         return cls(
-            id=strawberry.ID(event.id),
-            action=AuditAction(str(event.action)),
-            actor_id=as_id(event.actor_id),
-            record_id=as_id(event.record_id),
-            target_id=as_id(event.target_id),
-            detail=JSON(event.detail),
-            created_at=event.created_at,
+            id=strawberry.ID(row["id"]),
+            action=AuditAction(str(row["action"])),
+            actor_id=as_id(row["actor_id"]),
+            record_id=as_id(row["record_id"]),
+            target_id=as_id(row["target_id"]),
+            detail=JSON(stored_json(row["detail"])),
+            created_at=row["created_at"],
         )
 
 
@@ -112,7 +115,7 @@ class PrivacyQueries:
         flt = (filter or AuditEventFilter()).to_service()
         result = await audit.list_events(actor, org_id, flt, CursorRequest(first, after))
         return AuditEventPage(
-            items=[AuditEvent.from_model(e) for e in result.items],
+            items=[AuditEvent.from_row(e) for e in result.items],
             page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor),
         )
 

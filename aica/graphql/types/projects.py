@@ -12,6 +12,7 @@ from aica.graphql.context import Info
 from aica.graphql.types.pages import Paginated
 from aica.services import deletion, projects
 from aica.services.pagination import PageRequest
+from aica.services.rows import Row, stored_json
 
 
 @strawberry.enum(description="What PII redaction hides (see the README's Privacy section).")
@@ -52,20 +53,25 @@ class Project:
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
+        return cls.from_row({c: getattr(project, c) for c in projects.COLUMNS})
+
+    @classmethod
+    def from_row(cls, row: Row) -> Project:
+        """A row of :data:`projects.COLUMNS` (a list's page reads its projects as rows)."""
         return cls(
-            id=strawberry.ID(project.id),
-            name=project.name,
-            description=project.description,
+            id=strawberry.ID(row["id"]),
+            name=row["name"],
+            description=row["description"],
             settings=ProjectSettings(
-                profile=project.profile,
-                language=project.language,
-                languages=list(project.languages),
-                agent_channel=project.agent_channel,
-                redaction=RedactionMode(str(project.redaction)),
-                retention_days=project.retention_days,
+                profile=row["profile"],
+                language=row["language"],
+                languages=list(stored_json(row["languages"])),
+                agent_channel=row["agent_channel"],
+                redaction=RedactionMode(str(row["redaction"])),
+                retention_days=row["retention_days"],
             ),
-            created_at=project.created_at,
-            updated_at=project.updated_at,
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
         )
 
 

@@ -14,12 +14,14 @@ import strawberry
 from aica import models
 from aica.errors import BadInput
 from aica.graphql.context import Info
+from aica.graphql.executor import PREFETCHED
 from aica.graphql.scalars import JSON, DateFilter
 from aica.graphql.selection import selected_under
 from aica.graphql.types.transcripts import SpeakerSeparation, TranscriptWarning
-from aica.services import deletion, records
+from aica.services import deletion, projects, records
 from aica.services.pagination import CursorRequest, PageRequest, Total
 from aica.services.records import RecordSort, SortOrder
+from aica.services.rows import Row, stored_json
 
 if TYPE_CHECKING:
     from aica.graphql.types.analyses import Analysis
@@ -31,6 +33,10 @@ strawberry.enum(models.RecordStatus, name="RecordStatus")
 strawberry.enum(models.RecordSource, name="RecordSource")
 strawberry.enum(RecordSort, name="RecordSort")
 strawberry.enum(SortOrder, name="SortOrder")
+
+_STATUSES = {status.value: status for status in models.RecordStatus}
+_SOURCES = {source.value: source for source in models.RecordSource}
+"""Members by stored value: a dict lookup, several times cheaper than calling the enum."""
 
 
 @strawberry.type(description="Personal data found and hidden in the call: where, never what.")
@@ -77,29 +83,43 @@ class Record:
     language_probability: float | None = strawberry.field(
         description="How sure language detection was (0..1); null when not detected."
     )
-    warnings: list[TranscriptWarning] = strawberry.field(
-        description="What to know about the transcript: speech that could not be transcribed, "
-        "unsure passages, a call in a language the project does not list."
-    )
-    redactions: list[RedactedSpan] = strawberry.field(
-        description="Personal data the project's redaction replaced in the transcript (and "
-        "silenced in the audio with TEXT_AND_AUDIO)."
-    )
-    speaker_separation: SpeakerSeparation | None = strawberry.field(
-        description="How agent and customer were told apart; null until transcribed."
-    )
-    metadata: JSON
     created_at: datetime
     completed_at: datetime | None
 
+    stored: strawberry.Private[Row]
+    """The JSON columns as stored, converted only when selected (lists seldom select them)."""
     analysis_id: strawberry.Private[str | None] = None
     prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Related objects a list resolver loaded for the whole page (see ``prefetch``)."""
 
+    @strawberry.field(
+        description="What to know about the transcript: speech that could not be transcribed, "
+        "unsure passages, a call in a language the project does not list."
+    )
+    def warnings(self) -> list[TranscriptWarning]:
+        return TranscriptWarning.many(stored_json(self.stored["warnings"]))
+
+    @strawberry.field(
+        description="Personal data the project's redaction replaced in the transcript (and "
+        "silenced in the audio with TEXT_AND_AUDIO)."
+    )
+    def redactions(self) -> list[RedactedSpan]:
+        return RedactedSpan.many(stored_json(self.stored["redactions"]))
+
+    @strawberry.field(description="How agent and customer were told apart; null until transcribed.")
+    def speaker_separation(self) -> SpeakerSeparation | None:
+        return SpeakerSeparation.from_stored(stored_json(self.stored["speaker_separation"]))
+
+    @strawberry.field
+    def metadata(self) -> JSON:
+        return JSON(_as_dict(stored_json(self.stored["metadata"])))
+
     # Sync resolvers on purpose: a list of 100 items whose fields all return coroutines sends
-    # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch
-    # through the DataLoaders; a single record falls back to awaiting the loader.
-    @strawberry.field(description="The current analysis (the newest), once analyzed.")
+    # graphql-core down its gather path, about a quarter of a page's CPU. Lists prefetch for
+    # the whole page (``prefetch``); a single record falls back to awaiting the loader.
+    @strawberry.field(
+        description="The current analysis (the newest), once analyzed.", metadata=PREFETCHED
+    )
     def analysis(
         self, info: Info
     ) -> Annotated[Analysis, strawberry.lazy("aica.graphql.types.analyses")] | None:
@@ -107,7 +127,7 @@ class Record:
             return cast("Analysis | None", self.prefetched.get("analysis"))
         return cast("Analysis | None", _load_analysis(info, self.analysis_id))
 
-    @strawberry.field
+    @strawberry.field(metadata=PREFETCHED)
     def project(
         self, info: Info
     ) -> Annotated[Project, strawberry.lazy("aica.graphql.types.projects")] | None:
@@ -117,45 +137,46 @@ class Record:
 
     @classmethod
     def from_model(cls, record: models.Record, *, mask_phone: bool) -> Record:
+        return cls.from_row({c: getattr(record, c) for c in records.COLUMNS}, mask_phone)
+
+    @classmethod
+    def from_row(cls, row: Row, mask_phone: bool) -> Record:
+        """A row of :data:`records.COLUMNS`: lists read their page as rows, not models."""
+        phone = row["customer_phone"]
         return cls(
-            id=strawberry.ID(record.id),
-            project_id=strawberry.ID(record.project_id),
-            type=record.type,
-            status=models.RecordStatus(record.status),
-            progress=record.progress,
-            stage=record.stage,
-            error=record.error,
-            duration=_round(record.duration),
-            quality_score=_round(record.quality_score),
-            agent_name=record.agent_name,
-            agent_external_id=record.agent_external_id,
-            customer_phone=(
-                records.mask_phone(record.customer_phone) if mask_phone else record.customer_phone
-            ),
-            source=models.RecordSource(record.source),
-            external_id=record.external_id,
-            file_name=record.file_name,
-            format=record.format,
-            size=record.size,
-            sha256=record.sha256,
-            channels=record.channels,
-            language=record.language,
-            language_probability=record.language_probability,
-            warnings=TranscriptWarning.many(record.warnings),
-            redactions=RedactedSpan.many(record.redactions),
-            speaker_separation=SpeakerSeparation.from_stored(record.speaker_separation),
-            metadata=JSON(_as_dict(record.metadata)),
-            created_at=record.created_at,
-            completed_at=record.completed_at,
-            analysis_id=record.analysis_id,
+            id=strawberry.ID(row["id"]),
+            project_id=strawberry.ID(row["project_id"]),
+            type=row["type"],
+            status=_STATUSES[row["status"]],
+            progress=row["progress"],
+            stage=row["stage"],
+            error=row["error"],
+            duration=_round(row["duration"]),
+            quality_score=_round(row["quality_score"]),
+            agent_name=row["agent_name"],
+            agent_external_id=row["agent_external_id"],
+            customer_phone=records.mask_phone(phone) if mask_phone else phone,
+            source=_SOURCES[row["source"]],
+            external_id=row["external_id"],
+            file_name=row["file_name"],
+            format=row["format"],
+            size=row["size"],
+            sha256=row["sha256"],
+            channels=row["channels"],
+            language=row["language"],
+            language_probability=row["language_probability"],
+            created_at=row["created_at"],
+            completed_at=row["completed_at"],
+            stored=row,
+            analysis_id=row["analysis_id"],
         )
 
 
 async def _load_project(info: Info, project_id: str) -> Project | None:
     from aica.graphql.types.projects import Project
 
-    project = await info.context.loaders.project_by_id.load(project_id)
-    return Project.from_model(project) if project else None
+    row = await info.context.loaders.project_by_id.load(project_id)
+    return Project.from_row(row) if row else None
 
 
 async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
@@ -166,15 +187,19 @@ async def _load_analysis(info: Info, analysis_id: str) -> Analysis | None:
 
 
 async def prefetch(info: Info, items: list[Record]) -> None:
-    """Load the page's projects and analyses in one batch each, when the query asks."""
+    """The page's projects (one statement) and analyses (one DataLoader batch), when the
+    query selects them."""
+    from aica.graphql.types.projects import Project
+
     wanted = selected_under(info, "items")
     if "project" in wanted:
-        projects = await _batch([r.project_id for r in items], partial(_load_project, info))
+        ids = list(dict.fromkeys(r.project_id for r in items))
+        found = {row["id"]: Project.from_row(row) for row in await projects.rows_by_ids(ids)}
         for item in items:
-            item.prefetched["project"] = projects[item.project_id]
+            item.prefetched["project"] = found.get(item.project_id)
     if "analysis" in wanted:
-        ids = [r.analysis_id for r in items if r.analysis_id]
-        analyses = await _batch(ids, partial(_load_analysis, info))
+        analysis_ids = [r.analysis_id for r in items if r.analysis_id]
+        analyses = await _batch(analysis_ids, partial(_load_analysis, info))
         for item in items:
             item.prefetched["analysis"] = analyses.get(item.analysis_id or "")
 
@@ -271,7 +296,7 @@ class RecordQueries:
         )
         request = _page_request(page, page_size, first, after)
         result = await records.list_records(actor, flt, request, RecordSort(sort), SortOrder(order))
-        items = [Record.from_model(r, mask_phone=True) for r in result.items]
+        items = [Record.from_row(r, mask_phone=True) for r in result.items]
         await prefetch(info, items)
         return RecordPage(
             items=items,
