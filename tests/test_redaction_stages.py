@@ -13,9 +13,10 @@ import pytest
 
 from aica.models import Analysis, Record, RedactionMode, Role, Stage, Transcript
 from aica.runtime import Runtime
-from aica.services import pipeline
+from aica.services import deletion, pipeline
 from aica.services.access import Actor
-from aica.services.pipeline import STAGES, Speech, StageRun, run_stages
+from aica.services.pipeline import STAGES, RecordGone, Speech, StageRun, StageSpec, run_stages
+from aica.services.redaction import REDACTED_TAG
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, make_project, make_settings
 from tests.http_fixtures import audio_host, serving
@@ -148,3 +149,25 @@ async def test_a_russian_transcript_stored_before_redaction_was_turned_on_is_red
     analysis = await Analysis.get(pk=record.analysis_id)
     said = json.dumps(analysis.result, ensure_ascii=False) + analysis.summary
     assert not any(word in said for word in ("девять", "шестнадцать", "иван", "яндекс"))
+
+
+async def test_a_record_deleted_while_its_silenced_copy_was_written_keeps_neither_copy_nor_text(
+    tenant: Tenant, runtime: Runtime, speech: Speech, audio_url: str
+) -> None:
+    record, project = await ingested(tenant, audio_url, redaction=RedactionMode.text_and_audio)
+
+    async def deleted_meanwhile(run: StageRun) -> None:
+        await deletion.mark(runtime.settings, [record.id])  # as a user's delete, concurrently
+        await pipeline.redact(run)
+
+    redacting = [spec.name for spec in STAGES].index(Stage.redacting)
+    stages = list(STAGES)
+    stages[redacting] = StageSpec(Stage.redacting, STAGES[redacting].share, deleted_meanwhile)
+    with pytest.raises(RecordGone):
+        await run_stages(
+            StageRun(record, project, runtime, "general", speech=speech), stages=stages
+        )
+    assert not await Transcript.exists(record_id=record.id)
+    copy = runtime.storage.derived_key(record.audio_key or "", REDACTED_TAG)
+    assert not runtime.storage.path(copy).exists()
+    assert runtime.storage.path(record.audio_key or "").exists()  # the deletion's to remove

@@ -21,7 +21,7 @@ from aica.errors import AicaError, StorageUnavailable
 from aica.models import Project, Record, RecordStatus
 from aica.runtime import Runtime
 from aica.services.downloads import DownloadUnavailable
-from aica.services.pipeline import Speech, StageRun, finish, run_stages
+from aica.services.pipeline import RecordGone, Speech, StageRun, finish, run_stages
 from aica.services.recordings import RecordingNotReady
 
 log = logging.getLogger("aica.jobs")
@@ -69,6 +69,9 @@ class Pipeline:
         except asyncio.CancelledError:  # the process is stopping: not the recording's fault
             await self._uncount(record)
             raise
+        except RecordGone:
+            log.info("record %s was deleted while it was processed", record.id)
+            return
         except RecordingNotReady as exc:
             await self._wait_for_recording(record, exc)
             return

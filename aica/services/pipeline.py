@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
+from aica.errors import NotFound
 from aica.models import (
     Analysis,
     Project,
@@ -61,6 +62,10 @@ if TYPE_CHECKING:
 
 PROGRESS_INTERVAL = 1.0
 """Seconds between progress writes (and events) however fast a stage reports."""
+
+
+class RecordGone(NotFound):
+    """The record was deleted (or marked for deletion) while a stage ran: drop its work."""
 
 
 class Abandoned(Exception):
@@ -119,6 +124,12 @@ class StageRun:
     async def finishing(self) -> AsyncIterator[None]:
         """The stage's final writes and its checkpoint, in one transaction."""
         async with in_transaction():
+            # Locked first: a deletion marking the record waits for this stage, or this stage
+            # sees the mark and writes nothing (its files would outlive the record).
+            if not await Record.select_for_update().filter(
+                pk=self.record.id, deleting_at__isnull=True
+            ).values_list("id", flat=True):
+                raise RecordGone("Record not found: it was deleted meanwhile")
             yield
             if self.job and self.current is not None and not self.finished(self.current):
                 done = [*self.record.stages_done, *self.held, str(self.current)]
@@ -222,8 +233,12 @@ async def redact(run: StageRun) -> None:
     spoken = run.spoken or await redaction.stored_transcript(run.record)
     tone = run.runtime.settings.redaction_audio == "tone"
     prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage, tone=tone)
-    async with run.finishing():
-        stale = await redaction.store(run.record, prepared)
+    try:
+        async with run.finishing():
+            stale = await redaction.store(run.record, prepared)
+    except RecordGone:
+        await run.runtime.storage.delete(prepared.audio_key)  # the deletion missed the copy
+        raise
     run.spoken = None
     await run.runtime.storage.delete(stale)
 
