@@ -13,14 +13,14 @@ import pytest
 
 from aica.models import Analysis, Record, RedactionMode, Role, Stage, Transcript
 from aica.runtime import Runtime
-from aica.services import deletion, pipeline
+from aica.services import pipeline
 from aica.services.access import Actor
-from aica.services.pipeline import STAGES, RecordGone, Speech, StageRun, StageSpec, run_stages
+from aica.services.pipeline import STAGES, RecordGone, Speech, StageRun, run_stages
 from aica.services.redaction import REDACTED_TAG
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, make_project, make_settings
 from tests.http_fixtures import audio_host, serving
-from tests.stage_runs import Crash, crashing_after, ingested
+from tests.stage_runs import Crash, crashing_after, deleted_during, ingested
 
 CALL = "Please call me back. My phone number is 4 1 5, 5 5 5, 2 6 7 1. Thank you."
 
@@ -156,13 +156,7 @@ async def test_a_record_deleted_while_its_silenced_copy_was_written_keeps_neithe
 ) -> None:
     record, project = await ingested(tenant, audio_url, redaction=RedactionMode.text_and_audio)
 
-    async def deleted_meanwhile(run: StageRun) -> None:
-        await deletion.mark(runtime.settings, [record.id])  # as a user's delete, concurrently
-        await pipeline.redact(run)
-
-    redacting = [spec.name for spec in STAGES].index(Stage.redacting)
-    stages = list(STAGES)
-    stages[redacting] = StageSpec(Stage.redacting, STAGES[redacting].share, deleted_meanwhile)
+    stages = deleted_during(Stage.redacting, runtime.settings, record.id)
     with pytest.raises(RecordGone):
         await run_stages(
             StageRun(record, project, runtime, "general", speech=speech), stages=stages

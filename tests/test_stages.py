@@ -15,11 +15,11 @@ from aica.models import Analysis, Project, Record, Role, Stage, Transcript
 from aica.runtime import Runtime
 from aica.services import pipeline
 from aica.services.access import Actor
-from aica.services.pipeline import STAGES, Speech, StageRun, run_stages
+from aica.services.pipeline import STAGES, RecordGone, Speech, StageRun, run_stages
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, make_settings
 from tests.http_fixtures import audio_host, serving
-from tests.stage_runs import Crash, crashing_after, ingested
+from tests.stage_runs import Crash, crashing_after, deleted_during, ingested
 
 GREETING = "Hello, thank you for calling support. My name is Anna. How can I help you today?"
 
@@ -128,3 +128,19 @@ async def test_a_reanalysis_runs_the_stages_from_analysis_on_without_transcribin
         first.progress,
         first.stages_done,
     )
+
+
+async def test_a_recording_downloaded_for_a_record_deleted_meanwhile_is_not_kept(
+    tenant: Tenant, runtime: Runtime, speech: Speech, audio_url: tuple[str, Counter[str]]
+) -> None:
+    url, hits = audio_url
+    record, project = await ingested(tenant, url)
+    stages = deleted_during(Stage.downloading, runtime.settings, record.id)
+
+    with pytest.raises(RecordGone):
+        await run_stages(
+            StageRun(record, project, runtime, "general", speech=speech), stages=stages
+        )
+    assert hits["call.wav"] == 1
+    assert (await Record.get(pk=record.id)).audio_key is None
+    assert not runtime.storage.path(f"{tenant.org_id}/{record.id}.wav").exists()

@@ -126,9 +126,11 @@ class StageRun:
         async with in_transaction():
             # Locked first: a deletion marking the record waits for this stage, or this stage
             # sees the mark and writes nothing (its files would outlive the record).
-            if not await Record.select_for_update().filter(
-                pk=self.record.id, deleting_at__isnull=True
-            ).values_list("id", flat=True):
+            if (
+                not await Record.select_for_update()
+                .filter(pk=self.record.id, deleting_at__isnull=True)
+                .values_list("id", flat=True)
+            ):
                 raise RecordGone("Record not found: it was deleted meanwhile")
             yield
             if self.job and self.current is not None and not self.finished(self.current):
@@ -199,8 +201,12 @@ async def download(run: StageRun) -> None:
     """Ingested records: fetch the audio (uploads arrive with it)."""
     if run.record.audio_key is None:
         fields = await recordings.fetch_audio(run.record, run.runtime.settings, run.runtime.storage)
-        async with run.finishing():
-            await run.save(**fields)
+        try:
+            async with run.finishing():
+                await run.save(**fields)
+        except RecordGone:
+            await run.runtime.storage.delete(fields["audio_key"])  # stored after finish looked
+            raise
 
 
 async def transcribe(run: StageRun) -> None:
