@@ -9,12 +9,13 @@ their own calls, are filters inside every query. ``reindex`` builds a new index
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import async_streaming_bulk
 
 from aica.search.base import (
@@ -32,6 +33,8 @@ from aica.search.base import (
 )
 from aica.search.postgres import config_for
 from aica.search.query import Query, Term, words_of
+
+log = logging.getLogger("aica.search")
 
 _ANALYZERS = {"english": "english", "russian": "russian", "simple": "standard"}
 _FIELDS = [f"text_{config}" for config in _ANALYZERS]
@@ -85,10 +88,15 @@ class ElasticsearchSearch:
         await self._bulk(self._alias, documents)
 
     async def drop(self, record_ids: Sequence[str]) -> None:
-        await self._ensure_index()
-        await self._client.delete_by_query(
-            index=self._alias, query={"terms": {"record_id": list(record_ids)}}, refresh=True
-        )
+        """At once where the cluster answers; the index jobs the deletion queued drop them
+        otherwise (a deletion must not wait for, or fail with, the cluster)."""
+        try:
+            await self._ensure_index()
+            await self._client.delete_by_query(
+                index=self._alias, query={"terms": {"record_id": list(record_ids)}}, refresh=True
+            )
+        except (ApiError, TransportError):
+            log.warning("could not drop search documents now; their index jobs will", exc_info=True)
 
     async def _bulk(self, index: str, documents: Sequence[Document]) -> None:
         actions = (

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from aica.config import Settings
 from aica.models import AuditAction, Project, Record, Role
+from aica.queue import enqueue_indexing
 from aica.services import audit, search
 from aica.services.access import Actor
 from aica.services.projects import get_project
@@ -49,6 +50,9 @@ async def mark(settings: Settings, record_ids: Sequence[str]) -> list[str]:
         )
         batch = sorted(str(row["id"]) for row in rows)
         if batch:
+            # The index jobs run after the commit and find the records marked, so documents an
+            # indexing job wrote meanwhile go too; the drop hides them from search at once.
+            await enqueue_indexing(batch)
             await search.backend_for(settings).drop(batch)
         marked += batch
     return marked
