@@ -182,10 +182,10 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await stack.enter_async_context(
                 RegisterTortoise(app, config=tortoise_config(database_url))
             )
+            stack.push_async_callback(runtime.storage.close)  # after the consumers have stopped
             if settings.run_workers:
                 pipeline = Pipeline(runtime)
                 await stack.enter_async_context(consumers(database_url, pipeline))
-            stack.push_async_callback(runtime.storage.close)
             listener = asyncio.create_task(auth.forget_when_told(runtime.events, runtime.grants))
             stack.push_async_callback(_stop, listener)
             # What is alive after start-up (schema, models, caches) lives until exit: keep
