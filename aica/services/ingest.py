@@ -86,13 +86,14 @@ async def create_once(events: Broadcaster, record: Record) -> Record:
     holds its (org, source, externalId): webhook senders deliver at least once."""
 
     async def existing() -> Record | None:
-        return await Record.get_or_none(
+        found = await Record.get_or_none(
             org_id=record.org_id, source=record.source, external_id=record.external_id
         )
+        if found is not None and found.deleting_at is not None:
+            raise Conflict("This call is being deleted; deliver it again later")
+        return found
 
     found = await existing()
-    if found is not None and found.deleting_at is not None:
-        raise Conflict("This call is being deleted; deliver it again later")
     if found is not None:
         return found
     await billing.check_can_spend(record.org_id)

@@ -129,7 +129,8 @@ async def update_project(
     fields = _changed(changes)
     if fields:
         project.update_from_dict(fields)
-        await project.save()
+        # Only what changed: a whole-row save would write back a deletion mark read as unset.
+        await project.save(update_fields=[*fields, "updated_at"])
     return project
 
 
