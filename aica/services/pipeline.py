@@ -126,11 +126,10 @@ class StageRun:
         async with in_transaction():
             # Locked first: a deletion marking the record waits for this stage, or this stage
             # sees the mark and writes nothing (its files would outlive the record).
-            if (
-                not await Record.select_for_update()
-                .filter(pk=self.record.id, deleting_at__isnull=True)
-                .values_list("id", flat=True)
-            ):
+            live = Record.select_for_update(no_key=True).filter(
+                pk=self.record.id, deleting_at__isnull=True
+            )
+            if not await live.only("id"):  # (values_list would drop FOR UPDATE)
                 raise RecordGone("Record not found: it was deleted meanwhile")
             yield
             if self.job and self.current is not None and not self.finished(self.current):
