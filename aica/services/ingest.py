@@ -15,7 +15,7 @@ from aica.models import Record, RecordSource, RecordStatus, Role
 from aica.queue import enqueue_record
 from aica.services import billing
 from aica.services.access import Actor
-from aica.services.projects import get_project
+from aica.services.projects import get_project, hold_live
 from aica.services.record_fields import check_lengths
 from aica.services.records import announce
 from aica.services.uploads import split_columns
@@ -99,6 +99,7 @@ async def create_once(events: Broadcaster, record: Record) -> Record:
     await billing.check_can_spend(record.org_id)
     try:
         async with in_transaction() as connection:
+            await hold_live(record.project_id, connection)
             await record.save(using_db=connection)
             if record.status == RecordStatus.pending:
                 await enqueue_record(record.id, connection)

@@ -17,7 +17,7 @@ from aica.nesting import loads
 from aica.queue import enqueue_record
 from aica.services import billing
 from aica.services.access import Actor
-from aica.services.projects import get_project
+from aica.services.projects import get_project, hold_live
 from aica.services.record_fields import check_lengths
 from aica.services.records import announce
 from aica.speech.audio import Limits, probe
@@ -106,6 +106,7 @@ async def create_from_upload(
     record.audio_key = await storage.commit(upload.staged, actor.org_id, record.id, info.format)
     try:
         async with in_transaction() as connection:
+            await hold_live(upload.project_id, connection)
             await record.save(using_db=connection)
             await enqueue_record(record.id, connection)
     except IntegrityError:
