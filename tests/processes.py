@@ -144,18 +144,39 @@ async def new_upload(api: httpx.AsyncClient, speech: Path) -> tuple[str, str]:
     return project_id, response.json()["data"]["id"]
 
 
-async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
+async def new_ingest(api: httpx.AsyncClient, audio_url: str) -> str:
+    """A new project and a call ingested into it from ``audio_url``: the record id."""
+    project = await api.post("/api/v1/projects", json={"name": f"p-{secrets.token_hex(3)}"})
+    created = await api.post(
+        "/api/v1/records/ingest",
+        json={
+            "projectId": project.json()["data"]["id"],
+            "audioUrl": audio_url,
+            "externalId": secrets.token_hex(4),
+        },
+    )
+    assert created.status_code in (200, 201, 202), created.text
+    record_id: str = created.json()["data"]["id"]
+    return record_id
+
+
+async def fetch(stack: Stack, statement: str, *args: Any) -> list[dict[str, Any]]:
+    """One statement on the stack's database, from outside its processes."""
     connection = await asyncpg.connect(stack.dsn)
     try:
-        row = await connection.fetchrow(
-            "SELECT r.status, r.attempts, r.error, r.progress, r.stage, r.stages_done, "
-            "(SELECT count(*) FROM transcripts t WHERE t.record_id = r.id) AS transcripts "
-            "FROM records r WHERE r.id = $1",
-            record_id,
-        )
+        return [dict(row) for row in await connection.fetch(statement, *args)]
     finally:
         await connection.close()
-    assert row is not None
+
+
+async def record_row(stack: Stack, record_id: str) -> dict[str, Any]:
+    [row] = await fetch(
+        stack,
+        "SELECT r.status, r.attempts, r.error, r.progress, r.stage, r.stages_done, "
+        "(SELECT count(*) FROM transcripts t WHERE t.record_id = r.id) AS transcripts "
+        "FROM records r WHERE r.id = $1",
+        record_id,
+    )
     return {**row, "stages_done": json.loads(row["stages_done"])}
 
 

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -31,6 +30,8 @@ from tests.conftest import assert_rest_error, free_port
 from tests.http_fixtures import audio_host, serving
 from tests.processes import (
     Stack,
+    fetch,
+    new_ingest,
     new_upload,
     process_stack,
     record_row,
@@ -100,16 +101,12 @@ def worker_env(stack: Stack, root: Path, **settings: str) -> dict[str, str]:
 
 
 async def record_keys(stack: Stack, record_id: str) -> dict[str, Any]:
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        row = await connection.fetchrow(
-            "SELECT audio_key, redacted_audio_key, size, sha256 FROM records WHERE id = $1",
-            record_id,
-        )
-    finally:
-        await connection.close()
-    assert row is not None
-    return dict(row)
+    [row] = await fetch(
+        stack,
+        "SELECT audio_key, redacted_audio_key, size, sha256 FROM records WHERE id = $1",
+        record_id,
+    )
+    return row
 
 
 async def eventually(condition: Callable[[], bool], seconds: float = 30) -> None:
@@ -227,16 +224,7 @@ async def test_an_ingested_recording_is_downloaded_into_the_bucket_by_a_worker(
     wav: bytes,
 ) -> None:
     async with serving(audio_host({"call.wav": speech})) as host:
-        project = await api.post("/api/v1/projects", json={"name": "ingest"})
-        created = await api.post(
-            "/api/v1/records/ingest",
-            json={
-                "projectId": project.json()["data"]["id"],
-                "audioUrl": f"{host}/files/call.wav",
-                "externalId": secrets.token_hex(4),
-            },
-        )
-        record_id = created.json()["data"]["id"]
+        record_id = await new_ingest(api, f"{host}/files/call.wav")
         worker = start_aica(worker_env(stack, tmp_path), tmp_path / "worker.log", "worker")
         try:
             done = await wait_for(
@@ -338,13 +326,7 @@ async def test_signed_links_original_audio_and_other_orgs_are_served_as_before(
 
 
 async def set_redacted_key(stack: Stack, record_id: str, key: str) -> None:
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        await connection.execute(
-            "UPDATE records SET redacted_audio_key = $2 WHERE id = $1", record_id, key
-        )
-    finally:
-        await connection.close()
+    await fetch(stack, "UPDATE records SET redacted_audio_key = $2 WHERE id = $1", record_id, key)
 
 
 async def test_in_redirect_mode_the_audio_route_answers_307_to_a_presigned_url(
@@ -580,12 +562,7 @@ async def test_a_record_deleted_while_the_store_is_down_is_hidden_and_its_object
     assert "1 records deleted" in purged.stdout, purged.stdout
     gone = store.keys()
     assert key not in gone
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        rows = await connection.fetchval("SELECT count(*) FROM records WHERE id = $1", record_id)
-    finally:
-        await connection.close()
-    assert rows == 0
+    assert await fetch(stack, "SELECT id FROM records WHERE id = $1", record_id) == []
 
 
 # --- aica storage migrate ----------------------------------------------------------------------

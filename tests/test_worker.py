@@ -6,14 +6,12 @@ Everything runs as real processes on a database of its own (``tests.processes``)
 from __future__ import annotations
 
 import asyncio
-import secrets
 import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -22,7 +20,9 @@ from tests.audio import AudioFactory
 from tests.http_fixtures import Receiver, audio_host, serving
 from tests.processes import (
     Stack,
+    fetch,
     kill,
+    new_ingest,
     new_upload,
     process_stack,
     record_row,
@@ -106,16 +106,7 @@ async def test_a_worker_killed_after_the_download_resumes_without_downloading_ag
 ) -> None:
     hits: Counter[str] = Counter()
     async with serving(audio_host({"call.wav": speech}, hits)) as host:
-        project = await api.post("/api/v1/projects", json={"name": "ingest"})
-        created = await api.post(
-            "/api/v1/records/ingest",
-            json={
-                "projectId": project.json()["data"]["id"],
-                "audioUrl": f"{host}/files/call.wav",
-                "externalId": secrets.token_hex(4),
-            },
-        )
-        record_id = created.json()["data"]["id"]
+        record_id = await new_ingest(api, f"{host}/files/call.wav")
         first = start_aica(stack.env, tmp_path / "w1.log", "worker")
         try:
             row = await wait_for(stack, record_id, lambda r: r["stage"] == "transcribing")
@@ -157,14 +148,8 @@ async def test_a_delivery_whose_worker_died_mid_send_is_delivered_once_by_the_ne
         finally:
             stop(second)
 
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        row = await connection.fetchrow(
-            "SELECT status, attempts FROM deliveries WHERE id = $1", delivery_id
-        )
-    finally:
-        await connection.close()
-    assert row is not None and dict(row) == {"status": "succeeded", "attempts": 2}
+    [row] = await fetch(stack, "SELECT status, attempts FROM deliveries WHERE id = $1", delivery_id)
+    assert row == {"status": "succeeded", "attempts": 2}
     assert hook.answered == [delivery_id]
     assert [r["headers"]["webhook-id"] for r in hook.received] == [delivery_id] * 2
     assert all(r["valid"] for r in hook.received)

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ import pytest
 from tests import test_worker as workers
 from tests.audio import read_wav, write_wav
 from tests.http_fixtures import Receiver, serving
-from tests.processes import Stack, new_upload, record_row, start_aica, wait_for
+from tests.processes import Stack, fetch, new_upload, record_row, start_aica, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -41,20 +40,18 @@ def terminate(worker: subprocess.Popen[bytes], seconds: float = 120) -> float:
 
 async def queue_rows(stack: Stack, entrypoint: str, payload: str) -> list[dict[str, Any]]:
     """The job's queue row (status, due now?, attempts) and its log, oldest first."""
-    connection = await asyncpg.connect(stack.dsn)
-    try:
-        jobs = await connection.fetch(
-            "SELECT id, status::text, execute_after <= now() AS due FROM pgqueuer "
-            "WHERE entrypoint = $1 AND payload = $2",
-            entrypoint,
-            payload.encode(),
-        )
-        logged = await connection.fetch(
-            "SELECT status::text FROM pgqueuer_log WHERE job_id = ANY($1::bigint[]) ORDER BY id",
-            [job["id"] for job in jobs],
-        )
-    finally:
-        await connection.close()
+    jobs = await fetch(
+        stack,
+        "SELECT id, status::text, execute_after <= now() AS due FROM pgqueuer "
+        "WHERE entrypoint = $1 AND payload = $2",
+        entrypoint,
+        payload.encode(),
+    )
+    logged = await fetch(
+        stack,
+        "SELECT status::text FROM pgqueuer_log WHERE job_id = ANY($1::bigint[]) ORDER BY id",
+        [job["id"] for job in jobs],
+    )
     return [{**job, "log": [row["status"] for row in logged]} for job in jobs]
 
 
