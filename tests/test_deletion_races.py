@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from tortoise.transactions import in_transaction
 
-from aica.errors import NotFound
 from aica.models import Project, Record, RecordSource, Role
 from aica.services import deletion
 from aica.services.access import Actor
-from aica.services.projects import hold_live
 from tests.conftest import Tenant, make_project
 from tests.stored_calls import settings, storage
 
@@ -26,7 +23,7 @@ async def test_a_record_added_while_its_project_is_deleted_is_deleted_with_it(
 
     async def add_record() -> str:
         async with in_transaction() as connection:
-            await hold_live(project.id, connection)
+            assert await deletion.hold_live(Project, project.id, connection)
             holding.set()
             await asyncio.sleep(0.5)  # the deletion starts meanwhile
             record = await Record.create(
@@ -46,10 +43,14 @@ async def test_a_record_added_while_its_project_is_deleted_is_deleted_with_it(
     assert not await Project.exists(pk=project.id)
 
 
-async def test_no_record_is_added_to_a_project_being_deleted(tenant: Tenant) -> None:
+async def test_a_project_or_record_being_deleted_is_not_held_live(tenant: Tenant) -> None:
     project = await make_project(tenant.org_id)
+    record = await Record.create(
+        org_id=tenant.org_id, project_id=project.id, source=RecordSource.upload
+    )
+    await deletion.mark(settings(), [record.id])
     await Project.filter(pk=project.id).update(deleting_at=project.created_at)
 
-    with pytest.raises(NotFound):
-        async with in_transaction() as connection:
-            await hold_live(project.id, connection)
+    async with in_transaction() as connection:
+        assert not await deletion.hold_live(Project, project.id, connection)
+        assert not await deletion.hold_live(Record, record.id, connection)

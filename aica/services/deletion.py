@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
@@ -34,6 +36,18 @@ log = logging.getLogger("aica.deletion")
 
 BATCH = 500
 """Records marked or finished per statement."""
+
+
+async def hold_live(
+    model: type[Model], pk: str, connection: BaseDBAsyncClient | None = None
+) -> bool:
+    """Inside a transaction that writes for a project or a record: False when it is being
+    deleted (or gone); else its row stays locked until the commit, so a deletion marking it
+    waits, then takes along what this transaction wrote."""
+    live = model.select_for_update(no_key=True).filter(pk=pk, deleting_at__isnull=True)
+    if connection is not None:
+        live = live.using_db(connection)
+    return bool(await live.only("id"))  # (values_list would drop FOR UPDATE)
 
 
 async def mark(settings: Settings, record_ids: Sequence[str]) -> list[str]:

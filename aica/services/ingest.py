@@ -11,11 +11,11 @@ from tortoise.transactions import in_transaction
 
 from aica.errors import BadInput, Conflict, NotFound
 from aica.events import Broadcaster
-from aica.models import Record, RecordSource, RecordStatus, Role
+from aica.models import Project, Record, RecordSource, RecordStatus, Role
 from aica.queue import enqueue_record
-from aica.services import billing
+from aica.services import billing, deletion
 from aica.services.access import Actor
-from aica.services.projects import get_project, hold_live
+from aica.services.projects import get_project
 from aica.services.record_fields import check_lengths
 from aica.services.records import announce
 from aica.services.uploads import split_columns
@@ -99,7 +99,8 @@ async def create_once(events: Broadcaster, record: Record) -> Record:
     await billing.check_can_spend(record.org_id)
     try:
         async with in_transaction() as connection:
-            await hold_live(record.project_id, connection)
+            if not await deletion.hold_live(Project, record.project_id, connection):
+                raise NotFound.of("Project")
             await record.save(using_db=connection)
             if record.status == RecordStatus.pending:
                 await enqueue_record(record.id, connection)

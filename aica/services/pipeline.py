@@ -46,6 +46,7 @@ from aica.services import (
     alerts,
     analyses,
     billing,
+    deletion,
     outbox,
     recordings,
     redaction,
@@ -121,22 +122,26 @@ class StageRun:
         await announce(self.runtime.events, self.record)
 
     @asynccontextmanager
-    async def finishing(self) -> AsyncIterator[None]:
-        """The stage's final writes and its checkpoint, in one transaction."""
-        async with in_transaction():
-            # Locked first: a deletion marking the record waits for this stage, or this stage
-            # sees the mark and writes nothing (its files would outlive the record).
-            live = Record.select_for_update(no_key=True).filter(
-                pk=self.record.id, deleting_at__isnull=True
-            )
-            if not await live.only("id"):  # (values_list would drop FOR UPDATE)
-                raise RecordGone("Record not found: it was deleted meanwhile")
-            yield
-            if self.job and self.current is not None and not self.finished(self.current):
-                done = [*self.record.stages_done, *self.held, str(self.current)]
-                await Record.filter(pk=self.record.id).update(stages_done=done)
-                self.record.stages_done = done
-            self.held.clear()
+    async def finishing(self, discard: str | None = None) -> AsyncIterator[None]:
+        """The stage's final writes and its checkpoint, in one transaction.
+
+        The record is locked first: a deletion marking it waits for the stage, or the stage
+        finds the mark, writes nothing and deletes ``discard``, a file it stored for the
+        record (the deletion cannot have seen it).
+        """
+        try:
+            async with in_transaction():
+                if not await deletion.hold_live(Record, self.record.id):
+                    raise RecordGone("Record not found: it was deleted meanwhile")
+                yield
+                if self.job and self.current is not None and not self.finished(self.current):
+                    done = [*self.record.stages_done, *self.held, str(self.current)]
+                    await Record.filter(pk=self.record.id).update(stages_done=done)
+                    self.record.stages_done = done
+                self.held.clear()
+        except RecordGone:
+            await self.runtime.storage.delete(discard)
+            raise
 
     def hand_over(self, spoken: Spoken) -> None:
         """Leave the current stage's result to the next one, unstored and unchecked: a crash
@@ -200,12 +205,8 @@ async def download(run: StageRun) -> None:
     """Ingested records: fetch the audio (uploads arrive with it)."""
     if run.record.audio_key is None:
         fields = await recordings.fetch_audio(run.record, run.runtime.settings, run.runtime.storage)
-        try:
-            async with run.finishing():
-                await run.save(**fields)
-        except RecordGone:
-            await run.runtime.storage.delete(fields["audio_key"])  # stored after finish looked
-            raise
+        async with run.finishing(discard=fields["audio_key"]):
+            await run.save(**fields)
 
 
 async def transcribe(run: StageRun) -> None:
@@ -238,12 +239,8 @@ async def redact(run: StageRun) -> None:
     spoken = run.spoken or await redaction.stored_transcript(run.record)
     tone = run.runtime.settings.redaction_audio == "tone"
     prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage, tone=tone)
-    try:
-        async with run.finishing():
-            stale = await redaction.store(run.record, prepared)
-    except RecordGone:
-        await run.runtime.storage.delete(prepared.audio_key)  # the deletion missed the copy
-        raise
+    async with run.finishing(discard=prepared.audio_key):
+        stale = await redaction.store(run.record, prepared)
     run.spoken = None
     await run.runtime.storage.delete(stale)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from aica.analysis.profiles import BUILTIN
 from aica.errors import BadInput, NotFound
 from aica.models import Project, RedactionMode, Role
@@ -100,14 +98,6 @@ async def list_projects(actor: Actor, request: PageRequest) -> Page[Project]:
         Project.filter(org_id=actor.org_id, deleting_at__isnull=True).order_by("-created_at", "id"),
         request,
     )
-
-
-async def hold_live(project_id: str, connection: BaseDBAsyncClient) -> None:
-    """Inside the transaction that adds a record to the project: it must not be being deleted,
-    and a deletion waits for this transaction (which may add a record it must take along)."""
-    live = Project.select_for_update(no_key=True).filter(pk=project_id, deleting_at__isnull=True)
-    if not await live.using_db(connection).only("id"):  # (values_list drops FOR UPDATE)
-        raise NotFound.of("Project")
 
 
 async def get_project(actor: Actor, project_id: str) -> Project:

@@ -10,14 +10,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from aica.config import Settings
-from aica.errors import BadInput, Conflict
+from aica.errors import BadInput, Conflict, NotFound
 from aica.events import Broadcaster
-from aica.models import Record, RecordSource, Role
+from aica.models import Project, Record, RecordSource, Role
 from aica.nesting import loads
 from aica.queue import enqueue_record
-from aica.services import billing
+from aica.services import billing, deletion
 from aica.services.access import Actor
-from aica.services.projects import get_project, hold_live
+from aica.services.projects import get_project
 from aica.services.record_fields import check_lengths
 from aica.services.records import announce
 from aica.speech.audio import Limits, probe
@@ -106,7 +106,8 @@ async def create_from_upload(
     record.audio_key = await storage.commit(upload.staged, actor.org_id, record.id, info.format)
     try:
         async with in_transaction() as connection:
-            await hold_live(upload.project_id, connection)
+            if not await deletion.hold_live(Project, upload.project_id, connection):
+                raise NotFound.of("Project")
             await record.save(using_db=connection)
             await enqueue_record(record.id, connection)
     except IntegrityError:
