@@ -21,10 +21,9 @@ from aica.services.keyset import Position, SortKey
 from aica.services.pagination import CursorRequest, Slice, decode_cursor, encode_cursor
 from aica.services.rows import Row, Rows
 
-LISTENING = (AuditAction.audio_listened, AuditAction.audio_downloaded, AuditAction.audio_original)
-"""Actions written once per user, record and action within ``LISTENING_WINDOW``: a player's
-Range requests come in dozens for one listen."""
 LISTENING_WINDOW = timedelta(minutes=30)
+"""Listening, downloading and original-audio rows are written once per user, record and action
+within it: a player's Range requests come in dozens for one listen."""
 PURGE_BATCH = 5_000
 _ORDER = SortKey("created_at", descending=True, nullable=False)
 COLUMNS = ("id", "action", "actor_id", "record_id", "target_id", "detail", "created_at")
