@@ -15,7 +15,6 @@ from aica.models import Project, Record, Role, Transcript
 from aica.runtime import Runtime
 from aica.services import speakers
 from aica.services.pipeline import Speech, StageRun, run_stages
-from aica.storage import LocalStorage
 from aica.transcript import segment_from_json
 from tests.audio import AudioFactory
 from tests.conftest import Tenant, error_code, gql, make_project, make_record, make_settings
@@ -36,6 +35,11 @@ RECORD = """query ($id: ID!) { record(id: $id) {
   analysis { id metrics { talkRatio overtalk } criteria { key passed } } } }"""
 SWAP = """mutation ($id: ID!) { swapSpeakers(recordId: $id) {
   id speakerSeparation { method swapped } } }"""
+
+
+async def unheard() -> Path:
+    """The recording, for a separation that must decide without listening to it."""
+    raise AssertionError("the recording was fetched")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +100,7 @@ async def test_a_mono_call_is_separated_and_the_greeter_is_the_agent(
     assert right / total >= 0.9
 
     # separating again (a re-run) keeps what was found rather than call it stereo
-    again = await speakers.separate(record, "general", runtime.settings, runtime.storage)
+    again = await speakers.separate(record, "general", runtime.settings, unheard)
     assert again == (None, found)
 
 
@@ -182,7 +186,7 @@ async def stored_call(tenant: Tenant, *speakers: str) -> Record:
 async def test_a_stereo_call_is_separated_by_its_channels(tenant: Tenant, tmp_path: Path) -> None:
     record = await stored_call(tenant, "agent", "customer")
     segments, found = await speakers.separate(
-        record, "general", make_settings(data_dir=tmp_path), LocalStorage(tmp_path)
+        record, "general", make_settings(data_dir=tmp_path), unheard
     )
     assert segments is None
     assert (found["method"], found["namedBy"], found["confidence"]) == ("channels", "channel", 1.0)
@@ -193,7 +197,7 @@ async def test_without_the_speakers_model_a_mono_call_says_its_sides_are_unknown
 ) -> None:
     record = await stored_call(tenant, "unknown", "unknown")
     segments, found = await speakers.separate(
-        record, "general", make_settings(data_dir=tmp_path), LocalStorage(tmp_path)
+        record, "general", make_settings(data_dir=tmp_path), unheard
     )
     assert segments is None
     assert found["method"] == "none"

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
@@ -110,6 +111,20 @@ class StageRun:
     """The stage running now; its progress goes from ``base`` to ``base + share`` percent."""
     base: int = 0
     share: int = 0
+    _audio: Path | None = field(default=None, init=False, repr=False)
+    _files: AsyncExitStack = field(default_factory=AsyncExitStack, init=False, repr=False)
+
+    async def audio(self) -> Path:
+        """The recording as a local file, fetched once however many stages read it (from
+        object storage, one download per run); removed when the run ends."""
+        if self._audio is None:
+            copy = self.runtime.storage.local_copy(self.record.audio_key or "")
+            self._audio = await self._files.enter_async_context(copy)
+        return self._audio
+
+    async def release(self) -> None:
+        self._audio = None
+        await self._files.aclose()
 
     async def save(self, **changes: Any) -> None:
         self.record.update_from_dict(changes)
@@ -213,8 +228,8 @@ async def transcribe(run: StageRun) -> None:
     if run.speech is None:
         raise RuntimeError("transcription needs the record job's Speech")
     speech, project = run.speech, run.project
-    audio = run.runtime.storage.local_copy(run.record.audio_key or "")
-    async with audio as path, speech.slots, run.reporting() as on_progress:
+    path = await run.audio()
+    async with speech.slots, run.reporting() as on_progress:
         spoken = await asyncio.to_thread(
             speech.transcriber.transcribe,
             path,
@@ -238,7 +253,8 @@ async def redact(run: StageRun) -> None:
         return
     spoken = run.spoken or await redaction.stored_transcript(run.record)
     tone = run.runtime.settings.redaction_audio == "tone"
-    prepared = await redaction.prepare(run.record, spoken, mode, run.runtime.storage, tone=tone)
+    storage = run.runtime.storage
+    prepared = await redaction.prepare(run.record, spoken, mode, storage, run.audio, tone=tone)
     async with run.finishing(discard=prepared.audio_key):
         stale = await redaction.store(run.record, prepared)
     run.spoken = None
@@ -247,12 +263,12 @@ async def redact(run: StageRun) -> None:
 
 async def separate(run: StageRun) -> None:
     """Mono calls: agent and customer told apart by voice (stereo: noted as by channel)."""
-    settings, storage = run.runtime.settings, run.runtime.storage
+    settings = run.runtime.settings
     if run.speech is None:
-        found = await speakers.separate(run.record, run.profile_key, settings, storage)
+        found = await speakers.separate(run.record, run.profile_key, settings, run.audio)
     else:
         async with run.speech.slots:
-            found = await speakers.separate(run.record, run.profile_key, settings, storage)
+            found = await speakers.separate(run.record, run.profile_key, settings, run.audio)
     async with run.finishing():
         await speakers.save_separation(run.record, *found)
 
@@ -317,16 +333,19 @@ async def run_stages(
     """Run ``stages`` from ``start`` (default: the first), skipping checkpointed ones."""
     first = 0 if start is None else [s.name for s in stages].index(start)
     base = sum(s.share for s in stages[:first])
-    for stage in stages[first:]:
-        if not run.finished(stage.name):
-            run.current, run.base, run.share = stage.name, base, stage.share
-            if run.job:
-                await run.update(stage=stage.name, progress=max(run.record.progress, base))
-            await stage.run(run)
-            if run.job and not run.finished(stage.name) and stage.name not in run.held:
-                async with run.finishing():  # a stage with nothing to write still checkpoints
-                    pass
-        base += stage.share
+    try:
+        for stage in stages[first:]:
+            if not run.finished(stage.name):
+                run.current, run.base, run.share = stage.name, base, stage.share
+                if run.job:
+                    await run.update(stage=stage.name, progress=max(run.record.progress, base))
+                await stage.run(run)
+                if run.job and not run.finished(stage.name) and stage.name not in run.held:
+                    async with run.finishing():  # a stage with nothing to write checkpoints
+                        pass
+            base += stage.share
+    finally:
+        await run.release()
 
 
 async def finish(runtime: Runtime, record: Record, status: RecordStatus, error: str | None) -> None:

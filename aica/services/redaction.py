@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,13 @@ class Prepared:
 
 
 async def prepare(
-    record: Record, spoken: Spoken, mode: RedactionMode, storage: Storage, *, tone: bool = False
+    record: Record,
+    spoken: Spoken,
+    mode: RedactionMode,
+    storage: Storage,
+    audio: Callable[[], Awaitable[Path]],
+    *,
+    tone: bool = False,
 ) -> Prepared:
     """Find and replace the personal data; with ``text+audio`` write the silenced copy.
 
@@ -52,8 +59,8 @@ async def prepare(
         key = storage.derived_key(record.audio_key, REDACTED_TAG)
         scratch = storage.scratch()
         try:
-            async with storage.local_copy(record.audio_key) as original:
-                await asyncio.to_thread(write_silenced, original, scratch, redacted.spans, tone)
+            original = await audio()
+            await asyncio.to_thread(write_silenced, original, scratch, redacted.spans, tone)
             await storage.put(scratch, key)
         finally:
             scratch.unlink(missing_ok=True)

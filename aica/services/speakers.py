@@ -10,6 +10,7 @@ on channels, on a voice match (with its confidence) or on nothing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,6 @@ from aica.services.access import Actor
 from aica.services.records import get_record
 from aica.speech import audio, speaker_model
 from aica.speech.diarization import Diarization, diarize, split_segments, swap_sides
-from aica.storage import Storage
 from aica.transcript import Segment, segment_from_json
 
 Method = Literal["channels", "diarization", "none"]
@@ -52,11 +52,11 @@ def separation(
 
 
 async def separate(
-    record: Record, profile_key: str, settings: Settings, storage: Storage
+    record: Record, profile_key: str, settings: Settings, audio: Callable[[], Awaitable[Path]]
 ) -> tuple[list[Segment] | None, dict[str, Any]]:
     """The record's transcript segments labelled by side (None: leave them as they are) and
-    how the sides were found. CPU work runs in a thread; the recording is fetched from
-    storage only when voices must be told apart."""
+    how the sides were found. CPU work runs in a thread; ``audio()`` (the recording as a
+    local file) is asked for only when voices must be told apart."""
     row = await Transcript.get(record_id=record.id)
     segments = [segment_from_json(s) for s in row.segments]
     if one_channel(segments) and record.speaker_separation:
@@ -77,8 +77,7 @@ async def separate(
         return None, separation("none", None, detail="nobody speaks in this call")
     if record.audio_key is None:  # a transcript stored without its recording (imported, tests)
         return None, separation("none", None, detail="no recording stored to listen to")
-    async with storage.local_copy(record.audio_key) as audio_path:
-        found = await asyncio.to_thread(_diarize, audio_path, settings.data_dir)
+    found = await asyncio.to_thread(_diarize, await audio(), settings.data_dir)
     if found.speakers < 2:
         return None, separation("none", None, detail="one voice heard: nothing to separate")
     labelled = split_segments(segments, found.turns)
