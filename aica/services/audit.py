@@ -17,8 +17,8 @@ from aica.errors import BadInput, NotFound
 from aica.models import AuditAction, AuditEvent, Role
 from aica.services import keyset
 from aica.services.access import Actor
-from aica.services.keyset import Position, SortKey
-from aica.services.pagination import CursorRequest, Slice, decode_cursor, encode_cursor
+from aica.services.keyset import SortKey
+from aica.services.pagination import CursorRequest, Slice
 from aica.services.rows import Row, Rows
 
 LISTENING_WINDOW = timedelta(minutes=30)
@@ -28,7 +28,6 @@ PURGE_BATCH = 5_000
 _ORDER = SortKey("created_at", descending=True, nullable=False)
 COLUMNS = ("id", "action", "actor_id", "record_id", "target_id", "detail", "created_at")
 """What the audit log shows of an event."""
-_ID_LENGTH = 32
 
 
 async def write(
@@ -102,24 +101,11 @@ async def list_events(
     ):
         if value is not None:
             rows = rows.where(condition, value)
-    start = None if request.after is None else _position(request.after)
+    start = None if request.after is None else keyset.position(request.after, timestamp=True)
     items = await keyset.after(rows, _ORDER, start, request.first + 1)
     page = items[: request.first]
-    end = encode_cursor([page[-1]["created_at"].isoformat(), page[-1]["id"]]) if page else None
+    end = keyset.cursor(page[-1], _ORDER) if page else None
     return Slice(page, has_next=len(items) > request.first, end_cursor=end)
-
-
-def _position(cursor: str) -> Position:
-    parts = decode_cursor(cursor)
-    try:
-        if len(parts) != 2 or not isinstance(parts[1], str) or len(parts[1]) > _ID_LENGTH:
-            raise ValueError("not ours")
-        at = datetime.fromisoformat(parts[0])
-        if at.tzinfo is None:
-            raise ValueError("no time zone")
-    except (TypeError, ValueError):
-        raise BadInput("after is not a cursor this list gave", field="after") from None
-    return Position(at, parts[1])
 
 
 async def purge(older_than_days: int, now: datetime | None = None) -> int:

@@ -13,9 +13,14 @@ their rows come back as asyncpg records, not ORM models.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from aica.errors import BadInput
+from aica.services.pagination import decode_cursor, encode_cursor
 from aica.services.rows import Row, Rows
+
+_ID_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,37 @@ class Position:
 
     value: Any
     id: str
+
+
+def cursor(row: Row, key: SortKey, *label: str) -> str:
+    """The cursor just past ``row``; ``label`` (say, a sort and an order) tells lists apart."""
+    value = row[key.column]
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return encode_cursor([*label, value, row["id"]])
+
+
+def position(cursor: str, *label: str, timestamp: bool) -> Position:
+    """Where a cursor of this list points: a timestamp with its zone (``timestamp``) or else
+    a number or null, and an id; anything else is ``BAD_USER_INPUT`` on ``after``."""
+    parts = decode_cursor(cursor)
+    if len(parts) != len(label) + 2 or parts[: len(label)] != list(label):
+        raise BadInput("after is a cursor of another sort or order", field="after")
+    value, row_id = parts[-2:]
+    try:
+        if timestamp:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("no time zone")
+        elif value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("not a number")
+            value = float(value)
+        if not isinstance(row_id, str) or len(row_id) > _ID_LENGTH:
+            raise ValueError("not an id")
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput("after is not a cursor this list gave", field="after") from None
+    return Position(value, row_id)
 
 
 @dataclass(frozen=True, slots=True)

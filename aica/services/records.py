@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -15,15 +14,13 @@ from aica.events import Broadcaster, Message, project_channel, publish_safely
 from aica.models import Record, RecordStatus
 from aica.services import keyset, record_counts
 from aica.services.access import Actor
-from aica.services.keyset import Position, SortKey
+from aica.services.keyset import SortKey
 from aica.services.pagination import (
     CursorRequest,
     PageRequest,
     Slice,
     Total,
     count,
-    decode_cursor,
-    encode_cursor,
 )
 from aica.services.rows import Row, Rows
 from aica.services.timerange import DateBound, check_range
@@ -31,7 +28,6 @@ from aica.services.timerange import DateBound, check_range
 M = TypeVar("M", bound=Model)
 
 
-_ID_LENGTH = 32
 """Record ids are at most this long (``id_field``)."""
 
 
@@ -111,7 +107,10 @@ async def list_records(
     key = SortKey(sort.value, order is SortOrder.desc, nullable=sort is not RecordSort.createdAt)
     if isinstance(request, CursorRequest):
         size = request.first
-        start = None if request.after is None else _position(request.after, sort, order)
+        start = None
+        if request.after is not None:
+            timestamp = sort is RecordSort.createdAt
+            start = keyset.position(request.after, sort.value, order.value, timestamp=timestamp)
         items = await keyset.after(rows, key, start, size + 1)
     else:
         size = request.page_size
@@ -119,7 +118,7 @@ async def list_records(
         total = await _from_counters(actor, flt) if request.offset else None
         items = await keyset.at_offset(rows, key, request.offset, size + 1, total)
     page = items[:size]
-    end = _cursor(page[-1], sort, order) if page else None
+    end = keyset.cursor(page[-1], key, sort.value, order.value) if page else None
     return Slice(page, has_next=len(items) > size, end_cursor=end)
 
 
@@ -138,35 +137,6 @@ async def _from_counters(actor: Actor, flt: RecordFilter) -> int | None:
     start = flt.created_from.start if flt.created_from else None
     end = flt.created_to.end if flt.created_to else None
     return await record_counts.count(actor.org_id, flt.project_id, flt.status, start, end)
-
-
-def _cursor(row: Row, sort: RecordSort, order: SortOrder) -> str:
-    value = row[sort.value]
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return encode_cursor([sort.value, order.value, value, row["id"]])
-
-
-def _position(cursor: str, sort: RecordSort, order: SortOrder) -> Position:
-    """The cursor's place in this list; one made for another sort or order is refused."""
-    parts = decode_cursor(cursor)
-    if len(parts) != 4 or parts[:2] != [sort.value, order.value]:
-        raise BadInput("after is a cursor of another sort or order", field="after")
-    value, record_id = parts[2], parts[3]
-    try:
-        if sort is RecordSort.createdAt:
-            value = datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                raise ValueError("no time zone")
-        elif value is not None:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError("not a number")
-            value = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise BadInput("after is not a cursor this list gave", field="after") from None
-    if not isinstance(record_id, str) or len(record_id) > _ID_LENGTH:
-        raise BadInput("after is not a cursor this list gave", field="after")
-    return Position(value, record_id)
 
 
 async def get_record(actor: Actor, record_id: str) -> Record:
