@@ -106,11 +106,18 @@ async def sweep(storage: Storage) -> list[str]:
     gone; the record ids finished."""
     marked = await Record.filter(deleting_at__isnull=False).values_list("id", flat=True)
     gone = await finish(storage, [str(i) for i in marked])
+    await _drop_emptied_projects()
+    return gone
+
+
+async def _drop_emptied_projects(project_id: str | None = None) -> None:
+    """Projects being deleted whose records have all gone (``project_id``: that one only)."""
+    one = " AND p.id = $1" if project_id is not None else ""
     await Tortoise.get_connection("default").execute_query(
         "DELETE FROM projects p WHERE p.deleting_at IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM records r WHERE r.project_id = p.id)"
+        f" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.project_id = p.id){one}",
+        [project_id] if project_id is not None else None,
     )
-    return gone
 
 
 async def delete_record(
@@ -133,12 +140,13 @@ async def delete_project(
     project = await get_project(actor, project_id)
     async with in_transaction():
         await Project.filter(pk=project.id).update(deleting_at=datetime.now(UTC))
-        ids = await Record.filter(project_id=project.id).values_list("id", flat=True)
-        await mark(settings, [str(i) for i in ids])
+        # Complete: an upload or ingest into the project holds its row until it commits.
+        found = await Record.filter(project_id=project.id).values_list("id", flat=True)
+        ids = [str(i) for i in found]
+        await mark(settings, ids)
         await audit.by(
             actor, AuditAction.project_deleted, target_id=project.id, detail={"records": len(ids)}
         )
-    ids = await Record.filter(project_id=project.id).values_list("id", flat=True)
-    if len(await finish(storage, [str(i) for i in ids])) == len(ids):
-        await Project.filter(pk=project.id).delete()
+    await finish(storage, ids)
+    await _drop_emptied_projects(project.id)
     return project
