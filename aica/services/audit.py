@@ -92,15 +92,13 @@ async def list_events(
     if flt.since is not None and flt.until is not None and flt.since > flt.until:
         raise BadInput("since must not be after until", field="since")
     rows = Rows("audit_events", COLUMNS).where("org_id = {}", actor.org_id)
-    for condition, value in (
+    rows = rows.where_given(
         ("action = {}", None if flt.action is None else str(flt.action)),
         ("actor_id = {}", flt.actor_id),
         ("record_id = {}", flt.record_id),
         ("created_at >= {}", flt.since),
         ("created_at <= {}", flt.until),
-    ):
-        if value is not None:
-            rows = rows.where(condition, value)
+    )
     start = None if request.after is None else keyset.position(request.after, timestamp=True)
     items = await keyset.after(rows, _ORDER, start, request.first + 1)
     page = items[: request.first]
@@ -108,9 +106,8 @@ async def list_events(
     return Slice(page, has_next=len(items) > request.first, end_cursor=end)
 
 
-async def purge(older_than_days: int, now: datetime | None = None) -> int:
-    """Drop audit rows past their keeping time, in batches (no long lock on a big table)."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+async def purge(cutoff: datetime) -> int:
+    """Drop audit rows older than ``cutoff``, in batches (no long lock on a big table)."""
     connection = Tortoise.get_connection("default")
     removed = 0
     while True:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import phonenumbers
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
@@ -22,6 +21,7 @@ from aica.errors import BadInput, NotFound
 from aica.models import AuditAction, Role
 from aica.services import audit, deletion
 from aica.services.access import Actor
+from aica.services.rows import stored_json
 from aica.storage import Storage
 
 PHONE_KEYS = ("phone", "customerPhone", "caller", "callee", "callerPhone", "calleePhone")
@@ -92,9 +92,7 @@ async def _matching(org_id: str, by: str, value: str) -> list[str]:
 
 
 def _phones(row: dict[str, Any]) -> set[str | None]:
-    metadata = row["metadata"]
-    if isinstance(metadata, str):  # asyncpg hands jsonb over as text
-        metadata = orjson.loads(metadata)
+    metadata = stored_json(row["metadata"])
     if not isinstance(metadata, dict):
         metadata = {}
     texts = [row["customer_phone"], *(metadata.get(k) for k in PHONE_KEYS)]

@@ -81,17 +81,14 @@ def filtered(actor: Actor, flt: RecordFilter) -> Rows:
         linked = {column: value for column, value in own.items() if value}
         either = " OR ".join(f"{column} = {{}}" for column in linked) or "FALSE"
         rows = rows.where(f"({either})", *linked.values())
-    for condition, value in (
+    return rows.where_given(
         ("project_id = {}", flt.project_id),
         ("status = {}", None if flt.status is None else str(flt.status)),
         ("created_at >= {}", None if flt.created_from is None else flt.created_from.start),
         ("created_at <= {}", None if flt.created_to is None else flt.created_to.end),
         ("quality_score >= {}", flt.min_score),
         ("quality_score <= {}", flt.max_score),
-    ):
-        if value is not None:
-            rows = rows.where(condition, value)
-    return rows
+    )
 
 
 async def list_records(

@@ -77,5 +77,5 @@ async def purge(
     result.finished = await deletion.sweep(storage)
     left = await Record.filter(deleting_at__isnull=False).values_list("id", flat=True)
     result.pending = [str(i) for i in left]
-    result.audit_rows = await audit.purge(settings.audit_retention_days, now)
+    result.audit_rows = await audit.purge(audit_cutoff)
     return result

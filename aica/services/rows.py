@@ -36,6 +36,14 @@ class Rows:
         numbered = condition.format(*(f"${first + i}" for i in range(len(values))))
         return replace(self, conditions=(*self.conditions, numbered), args=(*self.args, *values))
 
+    def where_given(self, *conditions: tuple[str, Any]) -> Rows:
+        """Each one-value condition whose value is not None (a filter's optional fields)."""
+        rows = self
+        for condition, value in conditions:
+            if value is not None:
+                rows = rows.where(condition, value)
+        return rows
+
     def _from(self) -> str:
         where = " AND ".join(self.conditions) or "TRUE"
         return f'FROM "{self.table}" WHERE {where}'
