@@ -70,18 +70,23 @@ def serving_api(env: dict[str, str], log: Path) -> Iterator[str]:
     server = start_aica(env, log, "serve", "--port", str(port))
     base_url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                raise AssertionError(log.read_text()[-3000:])
-            time.sleep(0.1)
+        wait_answering(f"{base_url}/healthz", server, log)
         yield base_url
     finally:
         stop(server)
+
+
+def wait_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``url`` answers 200 (60 s at most); a process that exits shows its log."""
+    for _ in range(600):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer in 60 s")
 
 
 @contextmanager

@@ -11,9 +11,7 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 
 from tests.audio import AudioFactory
 from tests.conftest import ADMIN_DSN, REDIS_URL, free_port
-from tests.processes import run_aica, start_aica
+from tests.processes import run_aica, start_aica, stop, wait_answering
 from tests.ws import subscriptions
 
 pytestmark = pytest.mark.slow
@@ -51,18 +49,6 @@ class Proxied:
         return {"Authorization": f"Bearer {self.token}", "X-Selected-Org-ID": self.org_id}
 
 
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(600):
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, log.read_text()[-3000:]
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer in 60 s")
-
-
 def nginx_conf(ports: list[int], listen: int, access_log: Path) -> str:
     """The shipped configuration with the compose names replaced by this machine's ports."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -70,12 +56,6 @@ def nginx_conf(ports: list[int], listen: int, access_log: Path) -> str:
         conf = conf.replace(f"server {name}:8000", f"server 127.0.0.1:{port}")
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{listen};")
     return conf.replace("access_log /dev/stdout aica;", f"access_log {access_log} aica;")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +86,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
         for port, log in zip(ports, logs, strict=True):
             processes.append(start_aica(env, log, "serve", "--port", str(port)))
         for port, log, process in zip(ports, logs, processes, strict=True):
-            wait_until_answering(f"http://127.0.0.1:{port}/readyz", process, log)
+            wait_answering(f"http://127.0.0.1:{port}/readyz", process, log)
 
         listen = free_port()
         access_log = root / "access.log"
@@ -121,7 +101,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
             )
         processes.append(proxy)
         url = f"http://127.0.0.1:{listen}"
-        wait_until_answering(f"{url}/healthz", proxy, root / "nginx.log")
+        wait_answering(f"{url}/healthz", proxy, root / "nginx.log")
         yield Proxied(url, processes[:2], logs, access_log, created["token"], created["orgId"])
     finally:
         for process in reversed(processes):
